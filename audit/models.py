@@ -1,0 +1,88 @@
+"""The append-only, hash-chained event log (DESIGN invariant 5).
+
+Rows are only ever inserted, by audit.services.event_record. PostgreSQL triggers
+(migration 0002) reject UPDATE, DELETE and TRUNCATE on the table.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from registry.choices import Stage
+
+from .actions import Action
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "User"
+    TOKEN = "token", "API token"
+    SYSTEM = "system", "System"
+
+
+class AuditEvent(models.Model):
+    sequence = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    # No database FK: deleting a user must never touch (UPDATE) the log; the name is
+    # kept as it was when the event happened.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150)
+    action = models.CharField(max_length=100, choices=Action.choices)
+    # Readable references that survive renames and deletions.
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    model_name = models.CharField(max_length=100, blank=True)
+    model_id = models.BigIntegerField(null=True, blank=True)
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    request_id = models.BigIntegerField(null=True, blank=True)
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [
+            models.Index(fields=["model_id", "-sequence"]),
+            models.Index(fields=["action", "-sequence"]),
+            models.Index(fields=["actor_name", "-sequence"]),
+            models.Index(fields=["created_at"]),
+        ]
+        permissions = [("export_auditevent", "Can view and export the audit log")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor_name}"
+
+
+class ChainHead(models.Model):
+    """One row holding the newest sequence and hash.
+
+    Writers lock it (SELECT ... FOR UPDATE) so sequence numbers are gap-free and the
+    chain stays linear under concurrent transactions.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    sequence = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+
+class VerificationRun(models.Model):
+    """The result of the last chain verification, shown on the audit page."""
+
+    finished_at = models.DateTimeField()
+    events_checked = models.BigIntegerField()
+    ok = models.BooleanField()
+    broken_sequence = models.BigIntegerField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]

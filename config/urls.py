@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("registry.urls")),
+    path("api/", include("registry.api.urls")),
+    path("audit/", include("audit.urls")),
+    path("accounts/", include("registry.account_urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "registry.views.errors.permission_denied"
+handler404 = "registry.views.errors.page_not_found"
+handler500 = "registry.views.errors.server_error"

@@ -1,0 +1,49 @@
+"""Choices used across the registry, defined once and imported everywhere else."""
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    NONE = "none", "None"
+    STAGING = "staging", "Staging"
+    PRODUCTION = "production", "Production"
+    ARCHIVED = "archived", "Archived"
+
+
+class DataClassification(models.TextChoices):
+    PUBLIC = "public", "Public"
+    INTERNAL = "internal", "Internal"
+    CONFIDENTIAL = "confidential", "Confidential"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class Framework(models.TextChoices):
+    PYTORCH = "pytorch", "PyTorch"
+    TENSORFLOW = "tensorflow", "TensorFlow"
+    SKLEARN = "sklearn", "scikit-learn"
+    XGBOOST = "xgboost", "XGBoost"
+    LIGHTGBM = "lightgbm", "LightGBM"
+    ONNX = "onnx", "ONNX"
+    TRANSFORMERS = "transformers", "Hugging Face Transformers"
+    JAX = "jax", "JAX"
+    OTHER = "other", "Other"
+
+
+class LineageRelation(models.TextChoices):
+    FINE_TUNED_FROM = "fine_tuned_from", "Fine-tuned from"
+    DERIVED_FROM = "derived_from", "Derived from"
+
+
+# The model card's sections, in the order they are shown and edited.
+CARD_SECTIONS: list[tuple[str, str]] = [
+    ("model_details", "Model details"),
+    ("intended_use", "Intended use"),
+    ("out_of_scope_use", "Out-of-scope use"),
+    ("training_data", "Training data"),
+    ("evaluation_data", "Evaluation data"),
+    ("metrics_and_results", "Metrics and results"),
+    ("ethical_considerations", "Ethical considerations"),
+    ("caveats_and_limitations", "Caveats and limitations"),
+    ("recommendations", "Recommendations"),
+]
+CARD_SECTION_NAMES = [name for name, _ in CARD_SECTIONS]

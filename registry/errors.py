@@ -1,0 +1,21 @@
+"""Domain errors raised by registry services; views and the API map them to responses."""
+
+
+class RegistryError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Conflict(RegistryError):
+    """A name or label that must be unique is already taken (HTTP 409)."""
+
+    status_code = 409
+
+
+class ArtifactTooLarge(RegistryError):
+    """An uploaded artifact is over ARTIFACT_MAX_BYTES (HTTP 413)."""
+
+    status_code = 413

@@ -1,0 +1,283 @@
+"""The catalog's tables. State changes go through registry/services.py, never save()."""
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from .choices import (
+    CARD_SECTION_NAMES,
+    CARD_SECTIONS,
+    DataClassification,
+    Framework,
+    LineageRelation,
+    Stage,
+)
+from .validators import (
+    validate_artifact_uri,
+    validate_commit_sha,
+    validate_license,
+    validate_model_name,
+    validate_semver,
+    validate_sha256,
+    validate_tag,
+)
+
+
+def artifact_storage():
+    return storages["artifacts"]
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="unique_team_member"),
+        ]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True, validators=[validate_tag])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegisteredModel(models.Model):
+    name = models.CharField(max_length=100, validators=[validate_model_name])
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="models")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_models",
+        help_text="The person accountable for this model.",
+    )
+    description = models.TextField()
+    purpose = models.TextField(help_text="The business decision or product this model serves.")
+    license = models.CharField(
+        max_length=200,
+        validators=[validate_license],
+        help_text="An SPDX license identifier or expression, or 'proprietary'.",
+    )
+    data_classification = models.CharField(
+        max_length=20,
+        choices=DataClassification.choices,
+        help_text="The most sensitive class of data the model was trained on.",
+    )
+    evaluation_coverage = models.TextField(help_text="Which slices and datasets were evaluated.")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="models")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Kept up to date by the services, for the catalog's facets, sorting and search.
+    last_version_number = models.PositiveIntegerField(default=0, editable=False)
+    latest_framework = models.CharField(max_length=20, blank=True, editable=False)
+    current_stage = models.CharField(
+        max_length=20, choices=Stage.choices, default=Stage.NONE, editable=False
+    )
+    search_text = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="unique_model_name_ci"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "name"]),
+            models.Index(fields=["-updated_at"]),
+            models.Index(fields=["current_stage"]),
+            models.Index(fields=["license"]),
+            models.Index(fields=["data_classification"]),
+            models.Index(fields=["latest_framework"]),
+        ]
+        permissions = [
+            ("approve_registeredmodel", "Can approve stage transitions of this model"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ModelVersion(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(editable=False)
+    label = models.CharField(max_length=100, validators=[validate_semver])
+    # Only approvals.services.transition_apply changes this (DESIGN invariant 2).
+    stage = models.CharField(
+        max_length=20, choices=Stage.choices, default=Stage.NONE, editable=False
+    )
+    framework = models.CharField(max_length=20, choices=Framework.choices)
+    flavor = models.CharField(max_length=100, blank=True)
+
+    artifact = models.FileField(storage=artifact_storage, max_length=500, blank=True)
+    artifact_uri = models.CharField(max_length=1000, blank=True, validators=[validate_artifact_uri])
+    artifact_filename = models.CharField(max_length=255, blank=True)
+    artifact_sha256 = models.CharField(max_length=64, blank=True, validators=[validate_sha256])
+    artifact_size = models.BigIntegerField(null=True, blank=True)
+
+    run_system = models.CharField(max_length=50, blank=True, help_text="e.g. mlflow, wandb")
+    run_id = models.CharField(max_length=200, blank=True)
+    run_url = models.URLField(max_length=1000, blank=True)
+    code_repository = models.URLField(max_length=500, blank=True)
+    code_commit = models.CharField(max_length=64, blank=True, validators=[validate_commit_sha])
+
+    hyperparameters = models.JSONField(default=dict, blank=True)
+    release_notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["model", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "number"], name="unique_version_number"),
+            models.UniqueConstraint(fields=["model", "label"], name="unique_version_label"),
+            # DESIGN invariant 1: at most one Production version per model.
+            models.UniqueConstraint(
+                fields=["model"],
+                condition=Q(stage=Stage.PRODUCTION),
+                name="one_production_version_per_model",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name} v{self.number} ({self.label})"
+
+    @property
+    def has_artifact(self) -> bool:
+        return bool(self.artifact) or bool(self.artifact_uri)
+
+
+class DataVersion(models.Model):
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="data_versions"
+    )
+    dataset = models.CharField(max_length=200)
+    version_or_uri = models.CharField(max_length=1000)
+    content_hash = models.CharField(max_length=200, blank=True)
+    classification = models.CharField(max_length=20, choices=DataClassification.choices)
+
+    class Meta:
+        ordering = ["dataset"]
+
+
+class Metric(models.Model):
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=100)
+    value = models.FloatField()
+    dataset = models.CharField(max_length=200, blank=True, help_text="dataset / split")
+    higher_is_better = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "dataset"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "name", "dataset"], name="unique_metric_per_dataset"
+            ),
+        ]
+
+
+class VersionParent(models.Model):
+    """Lineage: `child` was fine-tuned from / derived from `parent`."""
+
+    child = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="parent_links")
+    parent = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="child_links")
+    relation = models.CharField(max_length=20, choices=LineageRelation.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["child", "parent"], name="unique_lineage_edge"),
+            models.CheckConstraint(condition=~Q(child=models.F("parent")), name="no_self_lineage"),
+        ]
+
+
+class ModelCard(models.Model):
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="card")
+    model_details = models.TextField(blank=True)
+    intended_use = models.TextField(blank=True)
+    out_of_scope_use = models.TextField(blank=True)
+    training_data = models.TextField(blank=True)
+    evaluation_data = models.TextField(blank=True)
+    metrics_and_results = models.TextField(blank=True)
+    ethical_considerations = models.TextField(blank=True)
+    caveats_and_limitations = models.TextField(blank=True)
+    recommendations = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(field name, title, markdown) for every section, in display order."""
+        return [(name, title, getattr(self, name)) for name, title in CARD_SECTIONS]
+
+    @property
+    def filled_sections(self) -> list[str]:
+        return [name for name in CARD_SECTION_NAMES if getattr(self, name).strip()]
+
+    @property
+    def completeness(self) -> int:
+        """Percentage of sections with any non-blank text (0-100)."""
+        return round(100 * len(self.filled_sections) / len(CARD_SECTION_NAMES))
+
+    @property
+    def is_complete(self) -> bool:
+        return len(self.filled_sections) == len(CARD_SECTION_NAMES)
+
+    def text(self) -> str:
+        return "\n".join(getattr(self, name) for name in CARD_SECTION_NAMES)
+
+
+class APIToken(models.Model):
+    """A personal API token. Only its SHA-256 digest is stored; the secret is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

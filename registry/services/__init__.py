@@ -1,0 +1,45 @@
+"""Every state change of the catalog. Each function runs in one transaction, checks
+permissions and state, writes its audit event with the change, and raises a domain
+error (ValidationError, PermissionDenied, RegistryError) that leaves nothing changed."""
+
+from .cards import card_update
+from .models import (
+    model_create,
+    model_permission_grant,
+    model_permission_revoke,
+    model_update,
+)
+from .teams import team_create, team_member_add, team_member_remove
+from .tokens import token_authenticate, token_create, token_revoke
+from .versions import (
+    artifact_attach,
+    data_versions_attach,
+    lineage_attach,
+    metrics_attach,
+    params_attach,
+    parse_parent_ref,
+    version_register,
+    version_update,
+)
+
+__all__ = [
+    "artifact_attach",
+    "card_update",
+    "data_versions_attach",
+    "lineage_attach",
+    "metrics_attach",
+    "model_create",
+    "model_permission_grant",
+    "model_permission_revoke",
+    "model_update",
+    "params_attach",
+    "parse_parent_ref",
+    "team_create",
+    "team_member_add",
+    "team_member_remove",
+    "token_authenticate",
+    "token_create",
+    "token_revoke",
+    "version_register",
+    "version_update",
+]

@@ -1,0 +1,229 @@
+"""Registered models: create, update metadata, grant per-model edit rights."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from audit.actions import Action
+from audit.services import event_record
+
+from ..errors import Conflict
+from ..models import RegisteredModel, Tag, Team
+from ..permissions import (
+    CHANGE_PERM,
+    can_create_model_for_team,
+    forget_cached_permissions,
+    require_edit_model,
+)
+from ..search import search_refresh
+from ..validators import normalize_license, validate_tag
+
+# The shared metadata standard: every model carries all of these.
+METADATA_FIELDS = (
+    "description",
+    "purpose",
+    "license",
+    "data_classification",
+    "evaluation_coverage",
+)
+EDITABLE_FIELDS = ("name", "team", "owner", *METADATA_FIELDS)
+
+
+def normalize_tags(tags: Iterable[str]) -> list[str]:
+    names = sorted({t.strip().lower() for t in tags if t and t.strip()})
+    errors = []
+    for name in names:
+        try:
+            validate_tag(name)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError({"tags": errors})
+    return names
+
+
+def _set_tags(model: RegisteredModel, names: list[str]) -> None:
+    existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=n) for n in names if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+    model.tags.set([existing[n] for n in names])
+
+
+def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
+    clash = RegisteredModel.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise Conflict(f"A model named {name!r} already exists (names ignore case).")
+
+
+def _clean(model: RegisteredModel) -> None:
+    try:
+        model.license = normalize_license(model.license)
+    except ValidationError as exc:
+        raise ValidationError({"license": exc.messages}) from None
+    model.full_clean(exclude=["created_by"], validate_constraints=False)
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, Team):
+        return value.name
+    if hasattr(value, "get_username"):
+        return value.get_username()
+    return value
+
+
+@transaction.atomic
+def model_create(
+    *,
+    actor,
+    name: str,
+    team: Team,
+    owner,
+    description: str,
+    purpose: str,
+    license: str,
+    data_classification: str,
+    evaluation_coverage: str,
+    tags: Iterable[str] = (),
+) -> RegisteredModel:
+    """Register a new model for `team`.
+
+    The actor must belong to the team (or be an admin). Every metadata field is
+    required; the name is unique ignoring case (Conflict otherwise).
+    """
+    if not can_create_model_for_team(actor, team.pk):
+        raise PermissionDenied(f"Only members of {team.name} can register models for it.")
+    model = RegisteredModel(
+        name=(name or "").strip(),
+        team=team,
+        owner=owner,
+        description=description,
+        purpose=purpose,
+        license=license,
+        data_classification=data_classification,
+        evaluation_coverage=evaluation_coverage,
+        created_by=actor,
+    )
+    _clean(model)
+    tag_names = normalize_tags(tags)
+    _check_name_free(model.name)
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError:
+        raise Conflict(
+            f"A model named {model.name!r} already exists (names ignore case)."
+        ) from None
+    _set_tags(model, tag_names)
+    search_refresh(model)
+    event_record(
+        actor=actor,
+        action=Action.MODEL_CREATED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes={
+            **{f: _display(getattr(model, f)) for f in EDITABLE_FIELDS},
+            "tags": tag_names,
+        },
+    )
+    return model
+
+
+@transaction.atomic
+def model_update(*, actor, model: RegisteredModel, **changes: Any) -> RegisteredModel:
+    """Change a model's metadata (any of EDITABLE_FIELDS and `tags`).
+
+    Records only the fields whose value really changed; a call that changes nothing
+    writes nothing. Moving a model to another team needs membership of that team.
+    """
+    model = RegisteredModel.objects.select_for_update().select_related("team").get(pk=model.pk)
+    require_edit_model(actor, model)
+    unknown = set(changes) - set(EDITABLE_FIELDS) - {"tags"}
+    if unknown:
+        raise ValidationError({f: ["This field cannot be changed."] for f in sorted(unknown)})
+
+    diff: dict[str, list[Any]] = {}
+    for field in EDITABLE_FIELDS:
+        if field not in changes:
+            continue
+        old, new = getattr(model, field), changes[field]
+        if isinstance(new, str):
+            new = new.strip() if field == "name" else new
+        if old != new:
+            diff[field] = [_display(old), _display(new)]
+            setattr(model, field, new)
+    if "team" in diff and not can_create_model_for_team(actor, model.team.pk):
+        raise PermissionDenied("You can only move a model to a team you belong to.")
+    _clean(model)
+    if "license" in diff and diff["license"][0] == model.license:
+        del diff["license"]  # only the spelling changed, e.g. "mit" -> "MIT"
+    if "name" in diff:
+        _check_name_free(model.name, exclude_pk=model.pk)
+
+    tags_changed = False
+    if "tags" in changes:
+        new_tags = normalize_tags(changes["tags"])
+        old_tags = sorted(model.tags.values_list("name", flat=True))
+        if new_tags != old_tags:
+            diff["tags"] = [old_tags, new_tags]
+            tags_changed = True
+
+    if not diff:
+        return model
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError:
+        raise Conflict(
+            f"A model named {model.name!r} already exists (names ignore case)."
+        ) from None
+    if tags_changed:
+        _set_tags(model, diff["tags"][1])
+    search_refresh(model)
+    event_record(
+        actor=actor,
+        action=Action.MODEL_UPDATED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes=diff,
+    )
+    return model
+
+
+@transaction.atomic
+def model_permission_grant(*, actor, model: RegisteredModel, user) -> None:
+    """Let one user outside the owning team edit this model (guardian object permission)."""
+    require_edit_model(actor, model)
+    assign_perm(CHANGE_PERM, user, model)
+    forget_cached_permissions(user)
+    event_record(
+        actor=actor,
+        action=Action.PERMISSION_GRANTED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes={"user": user.get_username(), "permission": CHANGE_PERM},
+    )
+
+
+@transaction.atomic
+def model_permission_revoke(*, actor, model: RegisteredModel, user) -> None:
+    require_edit_model(actor, model)
+    remove_perm(CHANGE_PERM, user, model)
+    forget_cached_permissions(user)
+    event_record(
+        actor=actor,
+        action=Action.PERMISSION_REVOKED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes={"user": user.get_username(), "permission": CHANGE_PERM},
+    )

@@ -1,0 +1,418 @@
+"""Model versions: registration and everything attached to them afterwards."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.services import event_record
+
+from ..artifacts import digest_and_size, safe_filename
+from ..choices import CARD_SECTION_NAMES, Stage
+from ..errors import Conflict
+from ..models import (
+    DataVersion,
+    Metric,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    VersionParent,
+    artifact_storage,
+)
+from ..permissions import require_edit_model
+from ..search import search_refresh
+from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation
+
+Parent = tuple[ModelVersion, str]  # (parent version, LineageRelation value)
+
+
+def _check_expected_digest(expected: str | None, actual: str) -> None:
+    if expected and expected.strip().lower() != actual:
+        raise ValidationError(
+            {
+                "sha256": [
+                    f"The uploaded file's SHA-256 is {actual}, not {expected.strip()}: "
+                    "the upload was corrupted or the wrong file was sent. Nothing was stored."
+                ]
+            }
+        )
+
+
+def _store_artifact(version: ModelVersion, file, expected_sha256: str | None) -> str:
+    """Hash, compare and save the bytes; returns the storage name (caller cleans up on error)."""
+    digest, size = digest_and_size(file)
+    _check_expected_digest(expected_sha256, digest)
+    filename = safe_filename(getattr(file, "name", "") or "")
+    name = artifact_storage().save(f"{version.model_id}/{version.number}/{filename}", file)
+    version.artifact.name = name
+    version.artifact_filename = filename
+    version.artifact_sha256 = digest
+    version.artifact_size = size
+    return name
+
+
+def _ancestor_ids(version_id: int) -> set[int]:
+    """Every version `version_id` descends from, following parent links upwards."""
+    seen: set[int] = set()
+    frontier = {version_id}
+    while frontier:
+        parents = set(
+            VersionParent.objects.filter(child_id__in=frontier).values_list("parent_id", flat=True)
+        )
+        frontier = parents - seen
+        seen |= parents
+    return seen
+
+
+def _link_parents(version: ModelVersion, parents: Iterable[Parent]) -> list[dict[str, Any]]:
+    links, recorded = [], []
+    existing = (
+        set(version.parent_links.values_list("parent_id", flat=True)) if version.pk else set()
+    )
+    for parent, relation in parents:
+        clean_relation(relation)
+        if parent.pk == version.pk:
+            raise ValidationError({"parents": ["A version cannot be its own parent."]})
+        if parent.pk in existing:
+            raise Conflict(f"{parent} is already a parent of this version.")
+        if version.pk in _ancestor_ids(parent.pk):
+            raise ValidationError(
+                {
+                    "parents": [
+                        f"{parent} already descends from this version; linking it as a "
+                        "parent would make a lineage cycle."
+                    ]
+                }
+            )
+        existing.add(parent.pk)
+        links.append(VersionParent(child=version, parent=parent, relation=relation))
+        recorded.append(
+            {"model": parent.model.name, "version": parent.number, "relation": relation}
+        )
+    VersionParent.objects.bulk_create(links)
+    return recorded
+
+
+def _copy_previous_card(version: ModelVersion) -> ModelCard:
+    previous = (
+        ModelCard.objects.filter(
+            version__model_id=version.model_id, version__number__lt=version.number
+        )
+        .order_by("-version__number")
+        .first()
+    )
+    values = {name: getattr(previous, name) for name in CARD_SECTION_NAMES} if previous else {}
+    return ModelCard.objects.create(version=version, **values)
+
+
+@transaction.atomic
+def version_register(
+    *,
+    actor,
+    model: RegisteredModel,
+    label: str,
+    framework: str,
+    flavor: str = "",
+    artifact=None,
+    artifact_uri: str = "",
+    expected_sha256: str | None = None,
+    run_system: str = "",
+    run_id: str = "",
+    run_url: str = "",
+    code_repository: str = "",
+    code_commit: str = "",
+    hyperparameters: Mapping[str, Any] | None = None,
+    release_notes: str = "",
+    metrics: Iterable[Mapping[str, Any]] = (),
+    data_versions: Iterable[Mapping[str, Any]] = (),
+    parents: Iterable[Parent] = (),
+) -> ModelVersion:
+    """Register the next version of `model`.
+
+    Numbers are sequential per model and assigned under a row lock, so concurrent
+    registrations never collide. The stage starts at `none`. The artifact (uploaded or
+    a URI, not both) is hashed server-side; a client checksum that differs rejects the
+    call. The card starts as a copy of the previous version's. Any error leaves no row
+    and no stored file behind.
+    """
+    require_edit_model(actor, model)
+    if artifact is not None and artifact_uri:
+        raise ValidationError({"artifact": ["Upload a file or give an artifact URI, not both."]})
+    if expected_sha256 and artifact is None:
+        raise ValidationError(
+            {"sha256": ["A checksum can only be checked against an uploaded file."]}
+        )
+    cleaned_metrics = clean_metrics(metrics)
+    cleaned_data = clean_data_versions(data_versions)
+    params = clean_params(hyperparameters or {})
+    parents = list(parents)
+
+    version = ModelVersion(
+        model=model,
+        number=0,
+        label=(label or "").strip(),
+        framework=framework,
+        flavor=flavor,
+        artifact_uri=artifact_uri.strip(),
+        run_system=run_system,
+        run_id=run_id,
+        run_url=run_url,
+        code_repository=code_repository,
+        code_commit=(code_commit or "").strip(),
+        hyperparameters=params,
+        release_notes=release_notes,
+        created_by=actor,
+        stage=Stage.NONE,
+    )
+    version.full_clean(exclude=["model", "created_by", "artifact"], validate_constraints=False)
+    if ModelVersion.objects.filter(model=model, label=version.label).exists():
+        raise Conflict(f"{model.name} already has a version labelled {version.label}.")
+
+    # The UPDATE takes the model's row lock until commit: the next number is ours alone.
+    RegisteredModel.objects.filter(pk=model.pk).update(
+        last_version_number=F("last_version_number") + 1,
+        latest_framework=version.framework,
+        updated_at=timezone.now(),
+    )
+    version.number = RegisteredModel.objects.values_list("last_version_number", flat=True).get(
+        pk=model.pk
+    )
+    stored = None
+    try:
+        if artifact is not None:
+            stored = _store_artifact(version, artifact, expected_sha256)
+        try:
+            with transaction.atomic():
+                version.save()
+        except IntegrityError:
+            raise Conflict(
+                f"{model.name} already has a version labelled {version.label}."
+            ) from None
+        DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned_data)
+        Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned_metrics)
+        lineage = _link_parents(version, parents)
+        _copy_previous_card(version)
+        search_refresh(model)
+        event_record(
+            actor=actor,
+            action=Action.VERSION_REGISTERED,
+            version=version,
+            object_type="version",
+            object_id=version.pk,
+            changes={
+                "label": version.label,
+                "framework": version.framework,
+                "artifact": version.artifact_filename or version.artifact_uri,
+                "artifact_sha256": version.artifact_sha256,
+                "artifact_size": version.artifact_size,
+                "code_commit": version.code_commit,
+                "run_id": version.run_id,
+                "metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned_metrics},
+                "hyperparameters": params,
+                "data_versions": [d["dataset"] for d in cleaned_data],
+                "parents": lineage,
+            },
+        )
+    except BaseException:
+        if stored:
+            artifact_storage().delete(stored)
+        raise
+    return version
+
+
+@transaction.atomic
+def artifact_attach(
+    *, actor, version: ModelVersion, artifact=None, artifact_uri: str = "", expected_sha256=None
+) -> ModelVersion:
+    """Give a version registered without an artifact its artifact. Artifacts never change."""
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    require_edit_model(actor, version.model)
+    if version.has_artifact:
+        raise Conflict(
+            f"Version {version.number} already has an artifact; register a new version instead."
+        )
+    if (artifact is None) == (not artifact_uri):
+        raise ValidationError(
+            {"artifact": ["Upload a file or give an artifact URI (exactly one)."]}
+        )
+    stored = None
+    try:
+        if artifact is not None:
+            stored = _store_artifact(version, artifact, expected_sha256)
+        else:
+            version.artifact_uri = artifact_uri.strip()
+            version.full_clean(
+                exclude=["model", "created_by", "artifact"], validate_constraints=False
+            )
+        version.save(
+            update_fields=[
+                "artifact",
+                "artifact_uri",
+                "artifact_filename",
+                "artifact_sha256",
+                "artifact_size",
+            ]
+        )
+        event_record(
+            actor=actor,
+            action=Action.ARTIFACT_UPLOADED,
+            version=version,
+            object_type="version",
+            object_id=version.pk,
+            changes={
+                "artifact": version.artifact_filename or version.artifact_uri,
+                "artifact_sha256": version.artifact_sha256,
+                "artifact_size": version.artifact_size,
+            },
+        )
+    except BaseException:
+        if stored:
+            artifact_storage().delete(stored)
+        raise
+    return version
+
+
+def _locked(version: ModelVersion, actor) -> ModelVersion:
+    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    require_edit_model(actor, version.model)
+    return version
+
+
+@transaction.atomic
+def metrics_attach(
+    *, actor, version: ModelVersion, metrics: Iterable[Mapping[str, Any]]
+) -> list[Metric]:
+    """Add evaluation metrics. A metric already recorded for the same dataset is a Conflict:
+    evaluation results are history, not something to overwrite."""
+    version = _locked(version, actor)
+    cleaned = clean_metrics(metrics)
+    if not cleaned:
+        raise ValidationError({"metrics": ["Give at least one metric."]})
+    existing = set(version.metrics.values_list("name", "dataset"))
+    clashes = [
+        f"{m['name']}@{m['dataset'] or '-'}"
+        for m in cleaned
+        if (m["name"], m["dataset"]) in existing
+    ]
+    if clashes:
+        raise Conflict("Already recorded for this version: " + ", ".join(clashes) + ".")
+    created = Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned)
+    event_record(
+        actor=actor,
+        action=Action.METRICS_ATTACHED,
+        version=version,
+        object_type="version",
+        object_id=version.pk,
+        changes={"metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned}},
+    )
+    return created
+
+
+@transaction.atomic
+def params_attach(
+    *, actor, version: ModelVersion, hyperparameters: Mapping[str, Any]
+) -> ModelVersion:
+    """Add hyper-parameters; a name already recorded with another value is a Conflict."""
+    version = _locked(version, actor)
+    params = clean_params(hyperparameters)
+    if not params:
+        raise ValidationError({"hyperparameters": ["Give at least one hyper-parameter."]})
+    clashes = [
+        k
+        for k, v in params.items()
+        if k in version.hyperparameters and version.hyperparameters[k] != v
+    ]
+    if clashes:
+        raise Conflict(
+            "Already recorded with a different value: " + ", ".join(sorted(clashes)) + "."
+        )
+    added = {k: v for k, v in params.items() if k not in version.hyperparameters}
+    if not added:
+        return version
+    version.hyperparameters = {**version.hyperparameters, **added}
+    version.save(update_fields=["hyperparameters"])
+    event_record(
+        actor=actor,
+        action=Action.PARAMS_ATTACHED,
+        version=version,
+        object_type="version",
+        object_id=version.pk,
+        changes={"hyperparameters": added},
+    )
+    return version
+
+
+@transaction.atomic
+def lineage_attach(*, actor, version: ModelVersion, parents: Iterable[Parent]) -> ModelVersion:
+    """Record that `version` was fine-tuned from / derived from other versions; no cycles."""
+    version = _locked(version, actor)
+    parents = list(parents)
+    if not parents:
+        raise ValidationError({"parents": ["Give at least one parent version."]})
+    recorded = _link_parents(version, parents)
+    event_record(
+        actor=actor,
+        action=Action.LINEAGE_ATTACHED,
+        version=version,
+        object_type="version",
+        object_id=version.pk,
+        changes={"parents": recorded},
+    )
+    return version
+
+
+@transaction.atomic
+def data_versions_attach(
+    *, actor, version: ModelVersion, data_versions: Iterable[Mapping[str, Any]]
+) -> list[DataVersion]:
+    version = _locked(version, actor)
+    cleaned = clean_data_versions(data_versions)
+    if not cleaned:
+        raise ValidationError({"data_versions": ["Give at least one data version."]})
+    created = DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned)
+    event_record(
+        actor=actor,
+        action=Action.DATA_VERSIONS_ATTACHED,
+        version=version,
+        object_type="version",
+        object_id=version.pk,
+        changes={"data_versions": cleaned},
+    )
+    return created
+
+
+@transaction.atomic
+def version_update(*, actor, version: ModelVersion, release_notes: str) -> ModelVersion:
+    """Edit the free-text release notes; everything else about a version is immutable."""
+    version = _locked(version, actor)
+    if version.release_notes == release_notes:
+        return version
+    old = version.release_notes
+    version.release_notes = release_notes
+    version.save(update_fields=["release_notes"])
+    event_record(
+        actor=actor,
+        action=Action.VERSION_UPDATED,
+        version=version,
+        object_type="version",
+        object_id=version.pk,
+        changes={"release_notes": [old, release_notes]},
+    )
+    return version
+
+
+def parse_parent_ref(ref: Mapping[str, Any]) -> Parent:
+    """Resolve {"model": name, "version": number, "relation": ...} to a version."""
+    try:
+        parent = ModelVersion.objects.select_related("model").get(
+            model__name__iexact=str(ref.get("model", "")), number=int(ref.get("version"))
+        )
+    except (ModelVersion.DoesNotExist, TypeError, ValueError):
+        raise ValidationError(
+            {"parents": [f"No registered version {ref.get('model')!r} v{ref.get('version')}."]}
+        ) from None
+    return parent, clean_relation(str(ref.get("relation", "")))

@@ -1,0 +1,84 @@
+"""Validators for the shared metadata standard; used by models, forms and the API."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from license_expression import get_spdx_licensing
+
+# Model names: 1-100 characters, letters, digits, '.', '_' and '-', starting with a
+# letter or digit. Uniqueness ignores case ("Fraud-Scorer" and "fraud-scorer" clash).
+MODEL_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+validate_model_name = RegexValidator(
+    MODEL_NAME_RE,
+    "Use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit.",
+    code="invalid_name",
+)
+
+# Semantic Versioning 2.0.0, the regex published at semver.org.
+SEMVER_RE = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+validate_semver = RegexValidator(
+    SEMVER_RE, "Use a semantic version such as 1.0.0 or 2.1.0-rc.1.", code="invalid_label"
+)
+
+# A full git commit id: 40 hex digits (SHA-1) or 64 (SHA-256 repositories).
+validate_commit_sha = RegexValidator(
+    r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$",
+    "Give the full commit SHA: 40 (or 64) lowercase hexadecimal characters.",
+    code="invalid_commit",
+)
+
+validate_sha256 = RegexValidator(
+    r"^[0-9a-f]{64}$",
+    "A SHA-256 digest is 64 lowercase hexadecimal characters.",
+    code="invalid_sha256",
+)
+
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+ARTIFACT_URI_SCHEMES = ("s3", "gs", "azure", "abfss", "hdfs", "https", "http", "file", "models")
+
+
+def validate_tag(value: str) -> None:
+    if not TAG_RE.match(value):
+        raise ValidationError(
+            "Tags are 1-40 lowercase letters, digits or '-': %(tag)r is not.",
+            params={"tag": value},
+            code="invalid_tag",
+        )
+
+
+def normalize_license(value: str) -> str:
+    """Return the canonical spelling of an SPDX expression, or 'proprietary'."""
+    value = (value or "").strip()
+    if value.lower() == "proprietary":
+        return "proprietary"
+    if not value:
+        raise ValidationError("Give an SPDX license identifier or 'proprietary'.", code="required")
+    result = get_spdx_licensing().validate(value, strict=True)
+    if result.errors:
+        raise ValidationError(
+            "%(value)r is not an SPDX license identifier (see spdx.org/licenses) or 'proprietary'.",
+            params={"value": value},
+            code="invalid_license",
+        )
+    return result.normalized_expression
+
+
+def validate_license(value: str) -> None:
+    normalize_license(value)
+
+
+def validate_artifact_uri(value: str) -> None:
+    scheme, sep, rest = value.partition("://")
+    if not sep or not rest or scheme.lower() not in ARTIFACT_URI_SCHEMES:
+        raise ValidationError(
+            "Artifact URIs look like s3://bucket/path or https://host/path; allowed schemes: "
+            + ", ".join(ARTIFACT_URI_SCHEMES)
+            + ".",
+            code="invalid_uri",
+        )

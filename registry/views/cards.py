@@ -1,0 +1,2 @@
+def card_edit(request, name, number):
+    raise NotImplementedError

@@ -1,0 +1,2 @@
+def catalog(request):
+    raise NotImplementedError

@@ -1,0 +1,154 @@
+"""Shared fixtures: a fixed cast of users and factories that go through the services."""
+
+import os
+
+import pytest
+from django.db import connection
+
+REQUIRE_POSTGRES = os.environ.get("MODELGATE_REQUIRE_POSTGRES") == "1"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    if REQUIRE_POSTGRES and not settings.IS_POSTGRES:
+        raise pytest.UsageError(
+            "MODELGATE_REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL."
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def artifact_dir(settings, tmp_path):
+    """Every test stores artifacts in its own temporary folder."""
+    location = tmp_path / "artifacts"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location},
+        },
+    }
+    return location
+
+
+@pytest.fixture
+def password():
+    return "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def admin_user(django_user_model, password):
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", password)
+
+
+@pytest.fixture
+def team(admin_user):
+    from registry.services import team_create
+
+    return team_create(actor=admin_user, name="Fraud Detection", description="Payments fraud")
+
+
+@pytest.fixture
+def other_team(admin_user):
+    from registry.services import team_create
+
+    return team_create(actor=admin_user, name="Search Ranking")
+
+
+@pytest.fixture
+def member(django_user_model, admin_user, team, password):
+    """A data scientist in the owning team."""
+    from registry.services import team_member_add
+
+    user = django_user_model.objects.create_user("alice", "alice@example.com", password)
+    team_member_add(actor=admin_user, team=team, user=user)
+    return user
+
+
+@pytest.fixture
+def outsider(django_user_model, admin_user, other_team, password):
+    """Signed in, but in another team."""
+    from registry.services import team_member_add
+
+    user = django_user_model.objects.create_user("bob", "bob@example.com", password)
+    team_member_add(actor=admin_user, team=other_team, user=user)
+    return user
+
+
+MODEL_DEFAULTS = {
+    "description": "Scores card payments for fraud risk.",
+    "purpose": "Block or review risky payments at checkout.",
+    "license": "proprietary",
+    "data_classification": "confidential",
+    "evaluation_coverage": "Hold-out of 2024-Q3 payments; per-country slices.",
+}
+
+
+@pytest.fixture
+def make_model(member, team):
+    from registry.services import model_create
+
+    counter = {"n": 0}
+
+    def make(**overrides):
+        counter["n"] += 1
+        values = {
+            "actor": member,
+            "name": f"fraud-scorer-{counter['n']}",
+            "team": team,
+            "owner": member,
+            "tags": ["fraud", "payments"],
+            **MODEL_DEFAULTS,
+        }
+        values.update(overrides)
+        return model_create(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_version(member):
+    from registry.services import version_register
+
+    def make(model, **overrides):
+        n = model.versions.count() + 1
+        values = {
+            "actor": member,
+            "model": model,
+            "label": f"{n}.0.0",
+            "framework": "sklearn",
+            "artifact_uri": f"s3://models/{model.name}/{n}/model.pkl",
+            "code_repository": "https://git.example.com/ml/fraud",
+            "code_commit": "a" * 40,
+            "metrics": [{"name": "auc", "value": 0.8 + n / 100, "dataset": "holdout"}],
+        }
+        values.update(overrides)
+        return version_register(**values)
+
+    return make
+
+
+@pytest.fixture
+def model(make_model):
+    return make_model(name="fraud-scorer")
+
+
+@pytest.fixture
+def version(model, make_version):
+    return make_version(model)
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
