@@ -1,0 +1,1 @@
+# Transition requests, reviews and policies arrive with the approvals issue.

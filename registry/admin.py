@@ -1,0 +1,75 @@
+"""Read-only admin views of the catalog.
+
+Every change must go through registry.services (permission checks, validation, audit
+event in the same transaction), so the admin only shows rows; teams are managed with
+`manage.py team` and models and versions through the dashboard or the API.
+"""
+
+from django.contrib import admin
+
+from .models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team, TeamMembership
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = TeamMembership
+    fields = ("user", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(ReadOnlyAdmin):
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name",)
+    inlines = [MembershipInline]
+
+
+@admin.register(RegisteredModel)
+class RegisteredModelAdmin(ReadOnlyAdmin):
+    list_display = ("name", "team", "owner", "current_stage", "license", "updated_at")
+    list_filter = ("team", "current_stage", "data_classification")
+    search_fields = ("name",)
+    list_select_related = ("team", "owner")
+    exclude = ("search_vector", "search_text")
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(ReadOnlyAdmin):
+    list_display = ("model", "number", "label", "stage", "framework", "created_at")
+    list_filter = ("stage", "framework")
+    search_fields = ("model__name", "label")
+    list_select_related = ("model",)
+    raw_id_fields = ("model",)
+
+
+@admin.register(ModelCard)
+class ModelCardAdmin(ReadOnlyAdmin):
+    list_display = ("version", "updated_at")
+    list_select_related = ("version__model",)
+
+
+@admin.register(APIToken)
+class APITokenAdmin(ReadOnlyAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    exclude = ("digest",)
+    list_select_related = ("user",)
