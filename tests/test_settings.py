@@ -1,0 +1,68 @@
+"""Settings come from the environment and fail loudly when a value is wrong."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(**env):
+    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"DEBUG": "0"}, "SECRET_KEY is not set"),
+        ({"DEBUG": "maybe"}, "DEBUG must be one of"),
+        ({"DEBUG": "1", "ARTIFACT_MAX_BYTES": "lots"}, "ARTIFACT_MAX_BYTES must be an integer"),
+        ({"DEBUG": "1", "ARTIFACT_MAX_BYTES": "0"}, "ARTIFACT_MAX_BYTES must be at least 1"),
+        ({"DEBUG": "1", "ARTIFACT_STORAGE": "ftp"}, "ARTIFACT_STORAGE must be 'local' or 's3'"),
+        ({"DEBUG": "1", "ARTIFACT_STORAGE": "s3"}, "needs AWS_STORAGE_BUCKET_NAME"),
+        ({"DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, "PostgreSQL or SQLite"),
+        ({"DEBUG": "1", "DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_the_variable_named(env, message, tmp_path):
+    result = run_check(MODELGATE_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_embedded_defaults_start_with_debug_only(tmp_path):
+    result = run_check(DEBUG="1", MODELGATE_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("DEBUG",)},
+            "DEBUG": "0",
+            "SECRET_KEY": "x7Hq9-production-like-secret-key-with-plenty-of-entropy-4f2a9c0e1b",
+            "ALLOWED_HOSTS": "modelgate.example.com",
+            "MODELGATE_VAR_DIR": str(tmp_path),
+            "SECURE_SSL_REDIRECT": "1",
+            "SESSION_COOKIE_SECURE": "1",
+            "CSRF_COOKIE_SECURE": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
