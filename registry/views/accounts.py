@@ -1,4 +1,14 @@
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .. import services
+from ..errors import RegistryError
+from ..models import APIToken
 
 
 class LoginView(auth_views.LoginView):
@@ -9,9 +19,46 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+@never_cache  # the response to a POST carries the new secret: no cache may keep it
+@login_required
+@require_http_methods(["GET", "POST"])
 def token_list(request):
-    raise NotImplementedError
+    """The user's own API tokens; POST creates one and shows its secret this once."""
+    name, errors, created, secret = "", [], None, None
+    if request.method == "POST":
+        name = request.POST.get("name", "")
+        try:
+            created, secret = services.token_create(actor=request.user, name=name)
+        except ValidationError as exc:
+            errors = exc.message_dict.get("name", exc.messages)
+        except RegistryError as exc:
+            errors = [exc.message]
+        else:
+            name = ""
+    tokens = APIToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    context = {
+        "nav": "tokens",
+        "tokens": tokens,
+        "name": name,
+        "errors": errors,
+        "created": created,
+        "secret": secret,
+        "api_root": request.build_absolute_uri("/api/"),
+    }
+    return render(request, "registry/tokens.html", context, status=400 if errors else 200)
 
 
+@login_required
+@require_POST
 def token_revoke(request, pk):
-    raise NotImplementedError
+    # Someone else's token is a 404: its existence is none of this user's business.
+    token = get_object_or_404(APIToken, pk=pk, user=request.user)
+    try:
+        services.token_revoke(actor=request.user, token=token)
+    except RegistryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, f"Token “{token.name}” was revoked; requests using it now get HTTP 401."
+        )
+    return redirect("token_list")

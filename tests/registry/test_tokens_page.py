@@ -1,0 +1,113 @@
+"""The API tokens page: create (secret shown once), list with last use, revoke."""
+
+import pytest
+from django.urls import reverse
+
+from audit.actions import Action
+from audit.models import AuditEvent
+from registry.models import APIToken
+from registry.services import token_authenticate, token_create
+
+pytestmark = pytest.mark.django_db
+
+URL = "/accounts/tokens/"
+
+
+def test_it_requires_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_shows_an_empty_state(client, member):
+    client.force_login(member)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert b"You have no API tokens yet" in response.content
+
+
+def test_it_creates_a_token_and_shows_the_secret_once(client, member):
+    client.force_login(member)
+    response = client.post(URL, {"name": "training pipeline"})
+
+    assert response.status_code == 200
+    token = APIToken.objects.get(user=member)
+    assert token.name == "training pipeline"
+    secret = response.context["secret"]
+    assert secret.startswith("mg_") and secret.encode() in response.content
+    assert b"Copy it now: it won't be shown again." in response.content
+    assert "no-store" in response["Cache-Control"]
+    # The secret works and only its digest is stored.
+    assert token_authenticate(secret) == token
+    assert secret not in (token.digest, token.prefix)
+
+    again = client.get(URL)
+    assert secret.encode() not in again.content
+    assert b"training pipeline" in again.content
+
+
+def test_it_rejects_a_blank_name(client, member):
+    client.force_login(member)
+    response = client.post(URL, {"name": "  "})
+    assert response.status_code == 400
+    assert b"Name the token" in response.content
+    assert not APIToken.objects.exists()
+
+
+def test_it_lists_only_my_tokens_with_their_last_use(client, member, outsider):
+    mine, secret = token_create(actor=member, name="nightly evaluation")
+    token_create(actor=outsider, name="bobs secret pipeline")
+    client.force_login(member)
+
+    before = client.get(URL).content
+    assert b"nightly evaluation" in before
+    assert b"Never" in before
+    assert b"bobs secret pipeline" not in before
+
+    token_authenticate(secret)
+    after = client.get(URL).content
+    assert b"Never" not in after
+    assert f"mg_{mine.prefix}_".encode() in after
+
+
+def test_it_revokes_a_token(client, member):
+    token, secret = token_create(actor=member, name="old pipeline")
+    client.force_login(member)
+
+    response = client.post(reverse("token_revoke", args=[token.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert b"was revoked" in response.content
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert token_authenticate(secret) is None
+    assert AuditEvent.objects.filter(action=Action.TOKEN_REVOKED, object_id=str(token.pk)).exists()
+    assert b"Revoke old pipeline" not in response.content
+
+
+def test_it_does_not_revoke_someone_elses_token(client, member, outsider):
+    theirs, secret = token_create(actor=outsider, name="bobs pipeline")
+    client.force_login(member)
+
+    response = client.post(reverse("token_revoke", args=[theirs.pk]))
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    assert token_authenticate(secret) == theirs
+
+
+def test_revoking_needs_post(client, member):
+    token, _ = token_create(actor=member, name="pipeline")
+    client.force_login(member)
+    assert client.get(reverse("token_revoke", args=[token.pk])).status_code == 405
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_revoking_twice_says_so(client, member):
+    token, _ = token_create(actor=member, name="pipeline")
+    client.force_login(member)
+    client.post(reverse("token_revoke", args=[token.pk]))
+    response = client.post(reverse("token_revoke", args=[token.pk]), follow=True)
+    assert b"already revoked" in response.content
