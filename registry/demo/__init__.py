@@ -1,0 +1,1 @@
+"""Demo content: a realistic organisation built through the services (see build.py)."""
