@@ -56,6 +56,14 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-sequence"]),
             models.Index(fields=["actor_name", "-sequence"]),
             models.Index(fields=["created_at"]),
+            # Events of a model that was since deleted are found by their recorded name.
+            models.Index(fields=["model_name", "-sequence"], name="audit_event_model_name_idx"),
+            # "Stage transitions only" pages through a small part of a large table.
+            models.Index(
+                fields=["-sequence"],
+                condition=~models.Q(to_stage=""),
+                name="audit_event_transitions_idx",
+            ),
         ]
         permissions = [("export_auditevent", "Can view and export the audit log")]
 

@@ -1,23 +1,66 @@
-"""Writing to the audit log. The only code that inserts AuditEvent rows."""
+"""Writing to the audit log. The only code that inserts AuditEvent rows.
 
+Each event is hashed over a canonical serialisation of its fields plus the previous
+event's hash (SHA-256), so editing, removing or reordering any stored event breaks the
+chain that `manage.py audit_verify` walks (audit/verification.py).
+
+The canonical form is computed from values *as the database will give them back*
+(timestamps in UTC with microseconds, IPv6 addresses compressed, JSON numbers as
+PostgreSQL's jsonb returns them), so an untouched event always re-hashes to the same
+digest on PostgreSQL and on SQLite.
+"""
+
+import datetime as dt
 import hashlib
 import json
+import math
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from .actions import Action
 from .context import current_meta
 from .models import ActorKind, AuditEvent, ChainHead
 
+__all__ = ["event_record", "export_record"]
+
 GENESIS_HASH = "0" * 64
 MASK = "********"
-_SECRET_WORDS = ("secret", "token", "password", "digest", "signing_key", "api_key")
+EXPORT_PERMISSION = "audit.export_auditevent"
 
-# The fields that go into an event's hash, in a fixed order; a new field must be added
-# here (and old events keep verifying because missing keys serialise the same way).
+# Keys whose values are secrets, matched as whole words of the key ("api_token",
+# "webhookSecret", "db-password"), so that ordinary keys that merely contain the
+# letters ("tokenizer", "max_tokens") keep their values.
+_SECRET_PHRASES = (
+    ("password",),
+    ("passwd",),
+    ("passphrase",),
+    ("secret",),
+    ("token",),
+    ("digest",),
+    ("credential",),
+    ("credentials",),
+    ("authorization",),
+    ("apikey",),
+    ("api", "key"),
+    ("access", "key"),
+    ("private", "key"),
+    ("signing", "key"),
+)
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# The shape of a Modelgate API token secret (registry.services.tokens): masked wherever
+# it appears as a value, whatever the key.
+_TOKEN_SECRET = re.compile(r"\bmg_[0-9a-f]{8}_[A-Za-z0-9_-]{20,}")
+
+# The fields that go into an event's hash, in a fixed order. Changing this tuple changes
+# the hash of every stored event: a new hashed field needs a versioned canonical form.
 HASHED_FIELDS = (
     "sequence",
     "created_at",
@@ -44,20 +87,72 @@ class AuditError(Exception):
     pass
 
 
+def _is_secret_key(key: Any) -> bool:
+    words = tuple(w.lower() for w in _WORD.findall(str(key)))
+    for phrase in _SECRET_PHRASES:
+        n = len(phrase)
+        if any(words[i : i + n] == phrase for i in range(len(words) - n + 1)):
+            return True
+    return False
+
+
 def mask_secrets(value: Any) -> Any:
-    """Replace the values of secret-looking keys (tokens, passwords, keys) with a mask."""
+    """Replace the values of secret-looking keys (tokens, passwords, keys), and anything
+    shaped like an API token secret, with a mask."""
     if isinstance(value, Mapping):
-        return {
-            k: MASK if any(w in str(k).lower() for w in _SECRET_WORDS) else mask_secrets(v)
-            for k, v in value.items()
-        }
+        return {k: MASK if _is_secret_key(k) else mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_secrets(v) for v in value]
+    if isinstance(value, str):
+        return _TOKEN_SECRET.sub(MASK, value)
     return value
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as plain JSON data that any JSON column accepts (no NaN, no Decimal)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _canonical_json(value: Any) -> Any:
+    """JSON numbers the way they read back from PostgreSQL's jsonb: 1e16 is stored as
+    the numeric 10000000000000000 and comes back an int, so every integral float is
+    written as the integer its shortest repr denotes."""
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return int(Decimal(repr(value))) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {str(k): _canonical_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical_json(v) for v in value]
+    return value
+
+
+def _canonical_time(value: dt.datetime | str) -> str:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _canonical_ip(value: str | None) -> str | None:
+    if value and ":" in value:
+        return clean_ipv6_address(value)
+    return value or None
 
 
 def canonical_bytes(fields: Mapping[str, Any], prev_hash: str) -> bytes:
     payload = {name: fields.get(name) for name in HASHED_FIELDS}
+    payload["created_at"] = _canonical_time(payload["created_at"])
+    payload["ip_address"] = _canonical_ip(payload["ip_address"])
+    payload["changes"] = _canonical_json(payload["changes"] or {})
     payload["prev_hash"] = prev_hash
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
@@ -68,11 +163,11 @@ def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical_bytes(fields, prev_hash)).hexdigest()
 
 
-def hashed_fields_of(event: AuditEvent) -> dict[str, Any]:
-    """The hashed fields of a stored event, in the same shapes used when it was written."""
-    values = {name: getattr(event, name) for name in HASHED_FIELDS}
-    values["created_at"] = event.created_at.isoformat()
-    return values
+def hashed_fields_of(event: AuditEvent | Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed fields of a stored event (a model instance or a dict of its values)."""
+    if isinstance(event, Mapping):
+        return {name: event[name] for name in HASHED_FIELDS}
+    return {name: getattr(event, name) for name in HASHED_FIELDS}
 
 
 def event_record(
@@ -92,7 +187,10 @@ def event_record(
     """Append one event to the chain, inside the caller's transaction.
 
     Must be called within transaction.atomic(): the event commits or rolls back with
-    the change it describes. `actor` is a user, or None for the system.
+    the change it describes. `actor` is a user, or None for the system. Concurrent
+    writers queue on the chain head's row lock (held until their transaction ends), so
+    sequence numbers are gap-free and each event links to the one committed before it.
+    Call it last in a service, after any slow work, to hold that lock briefly.
     """
     if not transaction.get_connection().in_atomic_block:
         raise AuditError("event_record must run inside the transaction of the change it records")
@@ -104,13 +202,17 @@ def event_record(
         actor_id, actor_name = actor.pk, actor.get_username()
     if version is not None and model is None:
         model = version.model
+    changes = mask_secrets(_jsonable(dict(changes or {})))
+    if meta.token_prefix:
+        changes["_via_token"] = meta.token_prefix
 
     head, _ = ChainHead.objects.select_for_update().get_or_create(
         id=1, defaults={"sequence": 0, "hash": GENESIS_HASH}
     )
     fields = {
         "sequence": head.sequence + 1,
-        "created_at": timezone.now().isoformat(),
+        # Taken under the lock, so timestamps never run backwards along the chain.
+        "created_at": timezone.now(),
         "actor_kind": str(actor_kind),
         "actor_id": actor_id,
         "actor_name": actor_name,
@@ -124,18 +226,30 @@ def event_record(
         "from_stage": from_stage,
         "to_stage": to_stage,
         "reason": reason,
-        "changes": mask_secrets(dict(changes or {})),
-        "ip_address": meta.ip_address,
+        "changes": changes,
+        "ip_address": _canonical_ip(meta.ip_address),
         "user_agent": meta.user_agent,
     }
-    if meta.token_prefix:
-        fields["changes"] = {**fields["changes"], "_via_token": meta.token_prefix}
     digest = event_hash(fields, head.hash)
-    event = AuditEvent.objects.create(
-        **{k: v for k, v in fields.items() if k != "created_at"},
-        created_at=fields["created_at"],
-        prev_hash=head.hash,
-        hash=digest,
-    )
+    event = AuditEvent.objects.create(**fields, prev_hash=head.hash, hash=digest)
     ChainHead.objects.filter(id=1).update(sequence=fields["sequence"], hash=digest)
     return event
+
+
+@transaction.atomic
+def export_record(*, actor, kind: str, filters: Mapping[str, Any]) -> AuditEvent:
+    """Record that `actor` is exporting the audit log, before a single row is sent.
+
+    Only auditors (audit.export_auditevent) and superusers may export. The export
+    covers the events before the returned one (its sequence is the export's upper
+    bound), so what was exported can be reproduced from the log itself.
+    """
+    if actor is None or not actor.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied("Only auditors can export the audit log.")
+    return event_record(
+        actor=actor,
+        action=Action.AUDIT_EXPORTED,
+        object_type="export",
+        object_id=kind,
+        changes={"kind": kind, "filters": dict(filters)},
+    )

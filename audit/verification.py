@@ -1,0 +1,127 @@
+"""Walking the hash chain: the check behind `manage.py audit_verify` and the periodic
+Celery task, which both record their result as a VerificationRun for the audit page.
+
+The walk reads the events in keyset batches of `batch_size` (constant memory on any
+size of log) and stops at the first broken link:
+
+- a missing sequence number (an event was deleted),
+- an event whose prev_hash is not the previous event's hash (deleted or re-ordered),
+- an event whose stored hash is not the hash of its own fields (edited),
+- a chain head that does not match the newest event (the newest events were deleted).
+
+On PostgreSQL, triggers stop the app's database user from changing the table at all
+(migration 0002); this check is what catches a change made around them, e.g. by a
+superuser who disabled the triggers. SQLite has no such triggers, only this check.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditEvent, ChainHead, VerificationRun
+from .services import GENESIS_HASH, HASHED_FIELDS, event_hash, hashed_fields_of
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+_COLUMNS = tuple(dict.fromkeys((*HASHED_FIELDS, "prev_hash", "hash")))
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    events_checked: int
+    broken_sequence: int | None = None
+    expected: str = ""
+    found: str = ""
+    detail: str = ""
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"Chain intact: {self.events_checked} events checked."
+        return f"Chain broken at sequence {self.broken_sequence}: {self.detail}"
+
+
+def _broken(checked: int, sequence: int, detail: str, expected="", found="") -> ChainCheck:
+    if expected or found:
+        detail = f"{detail} (expected {expected or '-'}, found {found or '-'})"
+    return ChainCheck(False, checked, sequence, expected, found, detail)
+
+
+def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
+    """Verify the whole chain up to the current head. Reads only."""
+    head = ChainHead.objects.filter(id=1).values("sequence", "hash").first()
+    # Events committed after this point are left for the next run: the head and every
+    # event up to it were committed together, so this is a consistent end point.
+    end = head["sequence"] if head else 0
+    checked, expected_seq, prev_hash = 0, 1, GENESIS_HASH
+    while True:
+        batch = list(
+            AuditEvent.objects.filter(sequence__gte=expected_seq, sequence__lte=end)
+            .order_by("sequence")
+            .values(*_COLUMNS)[:batch_size]
+        )
+        for row in batch:
+            seq = row["sequence"]
+            if seq != expected_seq:
+                return _broken(
+                    checked,
+                    expected_seq,
+                    f"sequence {expected_seq} is missing; the next event is {seq}",
+                )
+            if row["prev_hash"] != prev_hash:
+                return _broken(
+                    checked,
+                    seq,
+                    f"event {seq} does not link to event {seq - 1}: prev_hash differs",
+                    expected=prev_hash,
+                    found=row["prev_hash"],
+                )
+            recomputed = event_hash(hashed_fields_of(row), row["prev_hash"])
+            if recomputed != row["hash"]:
+                return _broken(
+                    checked,
+                    seq,
+                    f"event {seq} was changed after it was written: its hash differs",
+                    expected=recomputed,
+                    found=row["hash"],
+                )
+            checked += 1
+            expected_seq, prev_hash = seq + 1, row["hash"]
+        if len(batch) < batch_size:
+            break
+    if end and expected_seq <= end:
+        return _broken(
+            checked,
+            expected_seq,
+            f"events {expected_seq} to {end} are missing (the chain head is at {end})",
+        )
+    if head and prev_hash != head["hash"]:
+        return _broken(
+            checked,
+            end,
+            f"the chain head does not match event {end}",
+            expected=head["hash"],
+            found=prev_hash,
+        )
+    if not head and AuditEvent.objects.exists():
+        return _broken(0, 1, "events exist but the chain head is missing")
+    return ChainCheck(True, checked)
+
+
+def chain_verify(*, batch_size: int = BATCH_SIZE) -> tuple[ChainCheck, VerificationRun]:
+    """Check the chain and record the result for the audit page (and log a break)."""
+    result = chain_check(batch_size=batch_size)
+    if not result.ok:
+        logger.error("Audit log verification failed: %s", result.summary())
+    with transaction.atomic():
+        run = VerificationRun.objects.create(
+            finished_at=timezone.now(),
+            events_checked=result.events_checked,
+            ok=result.ok,
+            broken_sequence=result.broken_sequence,
+            detail=result.summary(),
+        )
+    return result, run
