@@ -1,0 +1,77 @@
+"""Serializer building blocks: strict input and JSON fields inside multipart bodies."""
+
+import json
+from collections.abc import Mapping
+
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.utils import html
+
+STAGE_MESSAGE = (
+    "The stage changes only through an approved transition request; "
+    "it cannot be set through this endpoint."
+)
+STAGE_FIELDS = ("stage", "current_stage")
+
+
+class StrictInputMixin:
+    """Reject fields the endpoint does not accept.
+
+    A typo ("code_comit") or an attempt to set `stage` fails with a 400 naming the
+    field instead of being silently ignored, so a pipeline never believes it recorded
+    something it did not.
+    """
+
+    def to_internal_value(self, data):
+        unexpected = {}
+        if isinstance(data, Mapping):
+            accepted = {field.field_name for field in self._writable_fields}
+            for key in data:
+                if key in STAGE_FIELDS:
+                    unexpected[key] = [STAGE_MESSAGE]
+                elif key not in accepted:
+                    unexpected[key] = ["Unknown field; the accepted fields are in /api/docs/."]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unexpected and isinstance(exc.detail, dict):
+                exc.detail.update(unexpected)
+            raise
+        if unexpected:
+            raise serializers.ValidationError(unexpected)
+        return value
+
+
+class _NotJSON(str):
+    pass
+
+
+class MultipartJSONMixin:
+    """Structured values (lists, objects) sent next to a file in a multipart body arrive
+    as JSON-encoded strings; decode them so both body types validate the same way."""
+
+    def get_value(self, dictionary):
+        if not html.is_html_input(dictionary):
+            return dictionary.get(self.field_name, empty)
+        if self.field_name not in dictionary:
+            return empty
+        raw = dictionary.get(self.field_name)
+        try:
+            return json.loads(raw)
+        except (TypeError, ValueError):
+            return _NotJSON(raw)
+
+    def run_validation(self, data=empty):
+        if isinstance(data, _NotJSON):
+            raise serializers.ValidationError(
+                "Not valid JSON. In a multipart request send this field as a JSON-encoded string."
+            )
+        return super().run_validation(data)
+
+
+class JSONListSerializer(MultipartJSONMixin, serializers.ListSerializer):
+    """`list_serializer_class` for items that may come JSON-encoded in multipart bodies."""
+
+
+class JSONDictField(MultipartJSONMixin, serializers.DictField):
+    pass

@@ -1,0 +1,26 @@
+"""Filters of the cross-model version search (GET /api/versions/)."""
+
+import django_filters
+
+from ..choices import Framework, Stage
+from ..models import ModelVersion
+
+
+class VersionFilter(django_filters.FilterSet):
+    model = django_filters.CharFilter(
+        field_name="model__name", lookup_expr="iexact", help_text="Model name (any case)."
+    )
+    team = django_filters.CharFilter(field_name="model__team__slug", help_text="Team slug.")
+    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
+    framework = django_filters.MultipleChoiceFilter(choices=Framework.choices)
+    label = django_filters.CharFilter()
+    code_commit = django_filters.CharFilter(help_text="Full commit SHA.")
+    run_id = django_filters.CharFilter()
+    artifact_sha256 = django_filters.CharFilter(help_text="Find the version of an artifact.")
+    created_by = django_filters.CharFilter(field_name="created_by__username")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = ModelVersion
+        fields = []

@@ -1,0 +1,129 @@
+"""Teams and registered models: read, search, create, update."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, prefetch_related_objects
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ... import services
+from ...models import Team
+from ...permissions import prefetch_edit_permissions
+from ...selectors import FACETS, SORTS, CatalogQuery, catalog_search, model_get
+from ..errors import error_responses
+from ..pagination import PagePagination
+from ..serializers import (
+    CatalogPageSerializer,
+    ModelWriteSerializer,
+    RegisteredModelSerializer,
+    TeamSerializer,
+)
+
+User = get_user_model()
+
+NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Model name (any case).")
+
+
+def _model_response(request, name: str, *, status_code: int = status.HTTP_200_OK) -> Response:
+    model = model_get(name)
+    data = RegisteredModelSerializer(model, context={"request": request}).data
+    headers = {"Location": data["url"]} if status_code == status.HTTP_201_CREATED else None
+    return Response(data, status=status_code, headers=headers)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="teams_list",
+        tags=["teams"],
+        responses={200: TeamSerializer(many=True), **error_responses()},
+    )
+)
+class TeamListView(generics.ListAPIView):
+    """Every team, with its members. Models are registered for a team by its slug."""
+
+    serializer_class = TeamSerializer
+    pagination_class = PagePagination
+    queryset = Team.objects.order_by("name").prefetch_related(
+        Prefetch("members", queryset=User.objects.order_by("username"))
+    )
+
+
+class ModelListView(APIView):
+    @extend_schema(
+        operation_id="models_search",
+        tags=["models"],
+        summary="Search the catalog",
+        parameters=[
+            OpenApiParameter("q", str, description="Words to search for."),
+            *[
+                OpenApiParameter(
+                    facet, str, many=True, description=f"Only models with this {facet}."
+                )
+                for facet in FACETS
+            ],
+            OpenApiParameter("sort", str, enum=list(SORTS)),
+            OpenApiParameter("page", int),
+            OpenApiParameter("per_page", int, description="1-100, default 25."),
+        ],
+        responses={200: CatalogPageSerializer, **error_responses()},
+    )
+    def get(self, request):
+        """The same search, filters and facets as the catalog page."""
+        result = catalog_search(CatalogQuery.from_params(request.query_params))
+        page = result.page
+        models = list(page.object_list)
+        prefetch_related_objects(models, "owner")
+        prefetch_edit_permissions(request.user, models)
+        data = {
+            "count": page.paginator.count,
+            "page": page.number,
+            "num_pages": page.paginator.num_pages,
+            "next": page.next_page_number() if page.has_next() else None,
+            "previous": page.previous_page_number() if page.has_previous() else None,
+            "sort": result.query.sort,
+            "results": models,
+            "facets": result.facets,
+        }
+        return Response(CatalogPageSerializer(data, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="models_create",
+        tags=["models"],
+        summary="Register a model",
+        request=ModelWriteSerializer,
+        responses={201: RegisteredModelSerializer, **error_responses(400, 403, 409)},
+    )
+    def post(self, request):
+        """Register a model for one of your teams, with all the shared metadata."""
+        body = ModelWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        model = services.model_create(actor=request.user, **body.validated_data)
+        return _model_response(request, model.name, status_code=status.HTTP_201_CREATED)
+
+
+class ModelDetailView(APIView):
+    @extend_schema(
+        operation_id="models_retrieve",
+        tags=["models"],
+        parameters=[NAME],
+        responses={200: RegisteredModelSerializer, **error_responses(404)},
+    )
+    def get(self, request, name):
+        return _model_response(request, name)
+
+    @extend_schema(
+        operation_id="models_update",
+        tags=["models"],
+        summary="Change a model's metadata",
+        parameters=[NAME],
+        request=ModelWriteSerializer(partial=True),
+        responses={200: RegisteredModelSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    def patch(self, request, name):
+        """Send only the fields that change; `tags` replaces the whole list."""
+        model = model_get(name)
+        body = ModelWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        model = services.model_update(actor=request.user, model=model, **body.validated_data)
+        return _model_response(request, model.name)

@@ -1,0 +1,26 @@
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import JSONParser, MultiPartParser
+
+from ...artifacts import HashingUploadHandler
+
+
+class StreamedUploadMixin:
+    """Views that accept an artifact: multipart or JSON, streamed and hashed on arrival.
+
+    The handler must be in place before anything reads the body (including the CSRF
+    check of session authentication), hence initialize_request.
+    """
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        request.upload_handlers = [HashingUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+
+class JSONWhateverAccepted(DefaultContentNegotiation):
+    """Downloads bypass renderers; everything else from the view (errors, a link to an
+    external artifact) is JSON even when the client asked for application/octet-stream."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type

@@ -1,0 +1,286 @@
+"""Model versions: register, read, search, attach metrics/params/data/lineage/artifact."""
+
+from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ... import services
+from ...models import ModelVersion, artifact_storage
+from ...permissions import require_edit_model
+from ...selectors import model_get, model_versions, version_get
+from ..errors import error_responses
+from ..filters import VersionFilter
+from ..pagination import PagePagination
+from ..serializers import (
+    ArtifactAttachSerializer,
+    ArtifactLinkSerializer,
+    DataVersionsSerializer,
+    LineageInputSerializer,
+    LineageSerializer,
+    MetricsSerializer,
+    ParamsSerializer,
+    VersionDetailSerializer,
+    VersionRegisterSerializer,
+    VersionSerializer,
+    VersionUpdateSerializer,
+)
+from .uploads import JSONWhateverAccepted, StreamedUploadMixin
+
+NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Model name (any case).")
+NUMBER = OpenApiParameter("number", int, OpenApiParameter.PATH, description="Version number.")
+VERSION_PATH = [NAME, NUMBER]
+
+
+def _version_response(request, version: ModelVersion, *, status_code=status.HTTP_200_OK):
+    fresh = version_get(version.model, version.number)
+    data = VersionDetailSerializer(fresh, context={"request": request}).data
+    headers = {"Location": data["url"]} if status_code == status.HTTP_201_CREATED else None
+    return Response(data, status=status_code, headers=headers)
+
+
+class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
+    pagination_class = PagePagination
+    serializer_class = VersionSerializer
+
+    @extend_schema(
+        operation_id="versions_list",
+        tags=["versions"],
+        parameters=[NAME],
+        responses={200: VersionSerializer(many=True), **error_responses(404)},
+    )
+    def get(self, request, name):
+        """The model's versions, newest first."""
+        model = model_get(name)
+        versions = self.paginate_queryset(model_versions(model))
+        for version in versions:
+            version.model = model
+        return self.get_paginated_response(self.get_serializer(versions, many=True).data)
+
+    @extend_schema(
+        operation_id="versions_register",
+        tags=["versions"],
+        summary="Register a version",
+        parameters=[NAME],
+        request={
+            "multipart/form-data": VersionRegisterSerializer,
+            "application/json": VersionRegisterSerializer,
+        },
+        responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
+    )
+    def post(self, request, name):
+        """Register the next version: multipart with an `artifact` file (metrics, params,
+        data_versions and parents as JSON-encoded fields), or JSON with `artifact_uri`.
+        The stage starts at `none`."""
+        model = model_get(name)
+        # Refuse before the (possibly large) upload is read; the service checks again.
+        require_edit_model(request.user, model)
+        body = VersionRegisterSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = services.version_register(actor=request.user, model=model, **body.validated_data)
+        return _version_response(request, version, status_code=status.HTTP_201_CREATED)
+
+
+class VersionDetailView(APIView):
+    @extend_schema(
+        operation_id="versions_retrieve",
+        tags=["versions"],
+        parameters=VERSION_PATH,
+        responses={200: VersionDetailSerializer, **error_responses(404)},
+    )
+    def get(self, request, name, number):
+        version = version_get(model_get(name), number)
+        return Response(VersionDetailSerializer(version, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="versions_update",
+        tags=["versions"],
+        summary="Edit the release notes",
+        parameters=VERSION_PATH,
+        request=VersionUpdateSerializer,
+        responses={200: VersionDetailSerializer, **error_responses(400, 403, 404)},
+    )
+    def patch(self, request, name, number):
+        """Only the release notes change; everything else about a version is history."""
+        version = version_get(model_get(name), number)
+        body = VersionUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.version_update(actor=request.user, version=version, **body.validated_data)
+        return _version_response(request, version)
+
+
+class _VersionPartView(generics.GenericAPIView):
+    """GET one part of a version; POST adds to it through `service` and answers 201 with
+    the part's new state. `input_serializer_class` checks the body's shape."""
+
+    input_serializer_class = None
+    service = None  # a registry service, wrapped in staticmethod
+
+    def get(self, request, name, number):
+        version = version_get(model_get(name), number)
+        return Response(self.get_serializer(version).data)
+
+    def post(self, request, name, number):
+        version = version_get(model_get(name), number)
+        body = self.input_serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        self.service(actor=request.user, version=version, **body.validated_data)
+        fresh = version_get(version.model, version.number)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+def _part_schema(part: str, body, output):
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"versions_{part}_retrieve",
+            tags=["versions"],
+            parameters=VERSION_PATH,
+            responses={200: output, **error_responses(404)},
+        ),
+        post=extend_schema(
+            operation_id=f"versions_{part}_attach",
+            tags=["versions"],
+            parameters=VERSION_PATH,
+            request=body,
+            responses={201: output, **error_responses(400, 403, 404, 409)},
+        ),
+    )
+
+
+@_part_schema("metrics", MetricsSerializer, MetricsSerializer)
+class VersionMetricsView(_VersionPartView):
+    """Evaluation metrics. A metric already recorded on a dataset is not overwritten (409)."""
+
+    serializer_class = input_serializer_class = MetricsSerializer
+    service = staticmethod(services.metrics_attach)
+
+
+@_part_schema("params", ParamsSerializer, ParamsSerializer)
+class VersionParamsView(_VersionPartView):
+    """Hyper-parameters. New names are added; a recorded name with another value is 409."""
+
+    serializer_class = input_serializer_class = ParamsSerializer
+    service = staticmethod(services.params_attach)
+
+
+@_part_schema("data_versions", DataVersionsSerializer, DataVersionsSerializer)
+class VersionDataVersionsView(_VersionPartView):
+    """The dataset versions the model was trained and evaluated on."""
+
+    serializer_class = input_serializer_class = DataVersionsSerializer
+    service = staticmethod(services.data_versions_attach)
+
+
+@_part_schema("lineage", LineageInputSerializer, LineageSerializer)
+class VersionLineageView(_VersionPartView):
+    """Which versions this one was fine-tuned or derived from, and which derive from it.
+    A link that would make a cycle is refused (400)."""
+
+    serializer_class = LineageSerializer
+    input_serializer_class = LineageInputSerializer
+    service = staticmethod(services.lineage_attach)
+
+
+class VersionArtifactView(StreamedUploadMixin, APIView):
+    content_negotiation_class = JSONWhateverAccepted
+
+    @extend_schema(
+        operation_id="versions_artifact_download",
+        tags=["versions"],
+        summary="Download the artifact",
+        parameters=VERSION_PATH,
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The file, with Content-Disposition and X-Checksum-SHA256 headers.",
+            ),
+            (200, "application/json"): OpenApiResponse(
+                ArtifactLinkSerializer, description="For an artifact stored elsewhere: its URI."
+            ),
+            **error_responses(404),
+        },
+    )
+    def get(self, request, name, number):
+        version = version_get(model_get(name), number)
+        if version.artifact:
+            # Through the configured storage (not the field's), so S3 or local both work.
+            response = FileResponse(
+                artifact_storage().open(version.artifact.name, "rb"),
+                as_attachment=True,
+                filename=version.artifact_filename,
+            )
+            response["X-Checksum-SHA256"] = version.artifact_sha256
+            return response
+        if version.artifact_uri:
+            return Response(
+                ArtifactLinkSerializer(
+                    {"uri": version.artifact_uri, "sha256": version.artifact_sha256}
+                ).data
+            )
+        raise Http404(
+            f"{version.model.name} v{version.number} has no artifact yet; attach one with "
+            "POST to this URL."
+        )
+
+    @extend_schema(
+        operation_id="versions_artifact_attach",
+        tags=["versions"],
+        summary="Attach the artifact of a version registered without one",
+        parameters=VERSION_PATH,
+        request={
+            "multipart/form-data": ArtifactAttachSerializer,
+            "application/json": ArtifactAttachSerializer,
+        },
+        responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
+    )
+    def post(self, request, name, number):
+        """A file (multipart, optional `sha256` to check) or an `artifact_uri` (JSON).
+        An artifact, once attached, never changes (409)."""
+        version = version_get(model_get(name), number)
+        require_edit_model(request.user, version.model)  # before reading the upload
+        body = ArtifactAttachSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.artifact_attach(actor=request.user, version=version, **body.validated_data)
+        return _version_response(request, version, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="versions_artifact_put",
+        tags=["versions"],
+        summary="Attach the artifact (same as POST)",
+        parameters=VERSION_PATH,
+        request={
+            "multipart/form-data": ArtifactAttachSerializer,
+            "application/json": ArtifactAttachSerializer,
+        },
+        responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
+    )
+    def put(self, request, name, number):
+        return self.post(request, name, number)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="versions_search",
+        tags=["versions"],
+        summary="Search versions across models",
+        responses={200: VersionSerializer(many=True), **error_responses(400)},
+    )
+)
+class VersionSearchView(generics.ListAPIView):
+    """Find versions by commit, run, artifact checksum, stage, framework and more."""
+
+    serializer_class = VersionSerializer
+    pagination_class = PagePagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = VersionFilter
+    queryset = ModelVersion.objects.select_related("model", "created_by", "card").order_by(
+        "-created_at", "-pk"
+    )
