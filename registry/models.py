@@ -104,6 +104,7 @@ class RegisteredModel(models.Model):
     current_stage = models.CharField(
         max_length=20, choices=Stage.choices, default=Stage.NONE, editable=False
     )
+    tag_list = models.JSONField(default=list, editable=False)  # copy of `tags`, for facets
     search_text = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 

@@ -9,7 +9,8 @@ case-insensitive substring match on `search_text` (documented in the README).
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchVector
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 
 from .models import ModelCard, RegisteredModel
 
@@ -33,8 +34,17 @@ def search_document(model: RegisteredModel, *, tags: Iterable[str], card_text: s
     return "\n".join(p for p in parts if p)
 
 
+def catalog_changed() -> None:
+    """Drop cached catalog-wide facet counts once the current transaction commits."""
+    from .selectors import UNFILTERED_FACETS_KEY
+
+    transaction.on_commit(lambda: cache.delete(UNFILTERED_FACETS_KEY))
+
+
 def search_refresh(model: RegisteredModel) -> None:
-    """Recompute one model's search text (and vector on PostgreSQL)."""
+    """Recompute one model's search text (and vector on PostgreSQL); the catalog's
+    cached facet counts are dropped on commit."""
+    catalog_changed()
     tags = list(model.tags.values_list("name", flat=True))
     card = ModelCard.objects.filter(version__model=model).order_by("-version__number").first()
     text = search_document(model, tags=tags, card_text=card.text() if card else "")

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -32,8 +34,18 @@ SORTS = {
     "-updated": "Recently updated",
     "updated": "Least recently updated",
 }
+SORT_COLUMNS = {
+    "name": "name",
+    "-name": "-name",
+    "-updated": "-updated_at",
+    "updated": "updated_at",
+}
 FACETS = ("team", "stage", "license", "classification", "framework", "tag")
 MAX_PER_PAGE = 100
+# The landing page's facets scan every model; they are cached for a minute and dropped
+# by this process's own writes (registry.search.catalog_changed).
+UNFILTERED_FACETS_SECONDS = 60
+UNFILTERED_FACETS_KEY = "catalog:unfiltered-facets"
 FACET_LIMIT = 25
 
 
@@ -128,41 +140,131 @@ def _filtered(query: CatalogQuery, *, skip: str | None = None) -> QuerySet:
     return qs
 
 
-def _facet_counts(query: CatalogQuery, name: str) -> list[FacetValue]:
-    # Disjunctive facets: counts ignore the facet's own selection, so a user can widen it.
-    qs = _filtered(query, skip=name if name != "tag" else None)
-    selected = set(query.filters.get(name, []))
-    if name == "tag":
-        rows = (
-            Tag.objects.filter(models__in=qs.values("pk"))
-            .values("name")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "name")[:FACET_LIMIT]
+# facet -> (column on RegisteredModel, labels for its values)
+SCALAR_FACETS = {
+    "team": ("team_id", None),
+    "stage": ("current_stage", dict(Stage.choices)),
+    "license": ("license", None),
+    "classification": ("data_classification", dict(DataClassification.choices)),
+    "framework": ("latest_framework", dict(Framework.choices)),
+}
+
+
+def _grouped_counts(qs: QuerySet, facets: list[str]) -> tuple[dict[str, dict], int]:
+    """Counts per value of each scalar facet over `qs`, plus the total.
+
+    On PostgreSQL this is one scan with GROUPING SETS; elsewhere one query per facet.
+    """
+    columns = [SCALAR_FACETS[f][0] for f in facets]
+    counts: dict[str, dict] = {f: {} for f in facets}
+    if is_postgres():
+        inner, params = qs.order_by().values(*columns or ["pk"]).query.sql_with_params()
+        sets = ", ".join([f"({c})" for c in columns] + ["()"])
+        flags = ", ".join(f"GROUPING({c})" for c in columns) or "0"
+        select = ", ".join(columns + [f"ARRAY[{flags}]", "COUNT(*)"])
+        sql = f"SELECT {select} FROM ({inner}) AS m GROUP BY GROUPING SETS ({sets})"
+        total = 0
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                values, grouping, n = row[: len(columns)], row[len(columns)], row[-1]
+                ungrouped = [i for i, flag in enumerate(grouping) if flag == 0] if columns else []
+                if not ungrouped:
+                    total = n
+                else:
+                    i = ungrouped[0]
+                    counts[facets[i]][values[i]] = n
+        return counts, total
+    for facet, column in zip(facets, columns, strict=True):
+        rows = qs.order_by().values(column).annotate(n=Count("pk"))
+        counts[facet] = {r[column]: r["n"] for r in rows}
+    return counts, qs.count()
+
+
+def _tag_counts(qs: QuerySet) -> dict[str, int]:
+    if is_postgres():
+        inner, params = qs.order_by().values("tag_list").query.sql_with_params()
+        sql = (
+            f"SELECT tag, COUNT(*) AS n FROM ({inner}) AS m, jsonb_array_elements_text(m.tag_list)"
+            f" AS tag GROUP BY tag ORDER BY n DESC, tag LIMIT {FACET_LIMIT}"
         )
-        return [FacetValue(r["name"], r["name"], r["n"], r["name"] in selected) for r in rows]
-    column, labels = {
-        "team": ("team__slug", None),
-        "stage": ("current_stage", dict(Stage.choices)),
-        "license": ("license", None),
-        "classification": ("data_classification", dict(DataClassification.choices)),
-        "framework": ("latest_framework", dict(Framework.choices)),
-    }[name]
-    values = ["team__slug", "team__name"] if name == "team" else [column]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return dict(cursor.fetchall())
     rows = (
-        qs.order_by().values(*values).annotate(n=Count("pk")).order_by("-n", column)[:FACET_LIMIT]
+        Tag.objects.filter(models__in=qs.values("pk"))
+        .values("name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "name")[:FACET_LIMIT]
     )
-    result = []
-    for r in rows:
-        value = r[column]
-        if value in ("", None):
-            continue
-        label = r["team__name"] if name == "team" else (labels or {}).get(value, value)
-        result.append(FacetValue(value, label, r["n"], value in selected))
-    return result
+    return {r["name"]: r["n"] for r in rows}
+
+
+def _facets(query: CatalogQuery) -> tuple[dict[str, list[FacetValue]], int]:
+    """Facet values with counts, and the number of matching models.
+
+    Scalar facets are disjunctive: a facet's counts ignore its own selection, so a user
+    can widen it. Facets without a selection share one grouped query; each facet with a
+    selection needs one more. Tags are conjunctive (a model must carry every selected
+    tag), so their counts use every filter.
+    """
+    selected_scalars = [f for f in SCALAR_FACETS if f in query.filters]
+    shared = [f for f in SCALAR_FACETS if f not in query.filters]
+    all_filters = _filtered(query)
+    counts, total = _grouped_counts(all_filters, shared)
+    for facet in selected_scalars:
+        own, _ = _grouped_counts(_filtered(query, skip=facet), [facet])
+        counts.update(own)
+    counts["tag"] = _tag_counts(all_filters)
+
+    team_ids = [v for v in counts["team"]]
+    teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids)} if team_ids else {}
+    result: dict[str, list[FacetValue]] = {}
+    for facet in FACETS:
+        selected = set(query.filters.get(facet, []))
+        labels = SCALAR_FACETS[facet][1] if facet in SCALAR_FACETS else None
+        values = []
+        for value, n in counts[facet].items():
+            if value in ("", None):
+                continue
+            if facet == "team":
+                team = teams.get(value)
+                if team is None:
+                    continue
+                value, label = team.slug, team.name
+            else:
+                label = (labels or {}).get(value, value)
+            values.append(FacetValue(value, label, n, value in selected))
+        values.sort(key=lambda v: (-v.count, v.label.lower()))
+        result[facet] = values[:FACET_LIMIT]
+    return result, total
+
+
+class _KnownCountPaginator(Paginator):
+    """A paginator told the total, so it does not run its own COUNT(*)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 def catalog_search(query: CatalogQuery) -> CatalogResult:
-    """One page of the catalog with facet counts: 2 + len(FACETS) + 1 queries."""
+    """One page of the catalog with facet counts.
+
+    PostgreSQL: 4 queries (facets+total, tags, teams, page) + 1 per selected scalar facet
+    + 1 to prefetch the page's tags. The unfiltered catalog's facets (the landing page,
+    a scan of every model) are cached for UNFILTERED_FACETS_SECONDS.
+    """
+    if query.q or query.filters:
+        facets, total = _facets(query)
+    else:
+        facets, total = cache.get_or_set(
+            UNFILTERED_FACETS_KEY, lambda: _facets(query), UNFILTERED_FACETS_SECONDS
+        )
     qs = _filtered(query).select_related("team")
     if query.sort == "relevance" and query.q and is_postgres():
         rank = SearchRank(
@@ -170,21 +272,17 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
         )
         qs = qs.annotate(rank=rank).order_by("-rank", "name")
     else:
-        qs = qs.order_by(
-            {
-                "name": "name",
-                "-name": "-name",
-                "-updated": "-updated_at",
-                "updated": "updated_at",
-            }.get(query.sort, "name"),
-            "pk",
-        )
+        order = {
+            "name": "name",
+            "-name": "-name",
+            "-updated": "-updated_at",
+            "updated": "updated_at",
+        }
+        qs = qs.order_by(order.get(query.sort, "name"), "pk")
     qs = qs.defer("search_text", "search_vector").prefetch_related(
         Prefetch("tags", queryset=Tag.objects.order_by("name"))
     )
-    paginator = Paginator(qs, query.per_page)
-    page = paginator.get_page(query.page)
-    facets = {name: _facet_counts(query, name) for name in FACETS}
+    page = _KnownCountPaginator(qs, query.per_page, count=total).get_page(query.page)
     return CatalogResult(query=query, page=page, facets=facets)
 
 

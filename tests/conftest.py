@@ -152,3 +152,37 @@ def version(model, make_version):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker (threads) consuming from the configured Redis broker.
+
+    Skips with a reason on a machine without a broker, unless MODELGATE_REQUIRE_REDIS=1
+    (CI), where a missing broker is a failure.
+    """
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from config.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        message = "needs a Redis broker (set CELERY_BROKER_URL=redis://...)"
+        if os.environ.get("MODELGATE_REQUIRE_REDIS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    app.conf.task_always_eager = False
+    with start_worker(
+        app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached catalog facets must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

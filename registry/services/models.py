@@ -52,6 +52,8 @@ def _set_tags(model: RegisteredModel, names: list[str]) -> None:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
     model.tags.set([existing[n] for n in names])
+    RegisteredModel.objects.filter(pk=model.pk).update(tag_list=names)
+    model.tag_list = names
 
 
 def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
