@@ -1,10 +1,174 @@
-def model_create(request):
-    raise NotImplementedError
+"""A registered model's page, and the forms that register it and edit its metadata."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+
+from .. import services
+from ..choices import Stage
+from ..errors import Conflict
+from ..forms import ModelMetadataForm, model_initial
+from ..models import Metric, ModelVersion, RegisteredModel, VersionParent
+from ..permissions import can_edit_model, require_edit_model
+from ..selectors import model_get, model_versions
+
+VERSIONS_PER_PAGE = 50
+# The page must stay fast for a model with 10,000 versions: charts and lineage show
+# only the most recent part of the history, and the page says so.
+CHART_VERSIONS = 200
+LINEAGE_LIMIT = 100
 
 
+class _Counted:
+    """A queryset whose length is already known, so paging skips a COUNT query.
+
+    Version numbers are sequential and versions are never deleted, so a model's
+    last_version_number is its number of versions.
+    """
+
+    def __init__(self, queryset, count: int):
+        self.queryset, self._count = queryset, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        return self.queryset[key]
+
+
+def _production_version(model: RegisteredModel) -> ModelVersion | None:
+    return (
+        ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION)
+        .only("pk", "model_id", "number", "label", "stage")
+        .first()
+    )
+
+
+def _recent_metric_series(model: RegisteredModel, versions: int) -> dict[str, list[dict]]:
+    """selectors.model_metric_series limited to the newest `versions` versions."""
+    rows = (
+        Metric.objects.filter(
+            version__model=model, version__number__gt=model.last_version_number - versions
+        )
+        .order_by("name", "dataset", "version__number")
+        .values("name", "dataset", "value", "higher_is_better", "version__number", "version__label")
+    )
+    series: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        key = f"{r['name']} ({r['dataset']})" if r["dataset"] else r["name"]
+        series.setdefault(key, []).append(
+            {
+                "version": r["version__number"],
+                "label": r["version__label"],
+                "value": r["value"],
+                "higher_is_better": r["higher_is_better"],
+            }
+        )
+    return series
+
+
+def _recent_lineage(model: RegisteredModel, limit: int) -> list[VersionParent]:
+    """selectors.model_lineage limited to the `limit` newest edges."""
+    return list(
+        VersionParent.objects.filter(Q(child__model=model) | Q(parent__model=model))
+        .select_related("child__model", "parent__model")
+        .order_by("-pk")[:limit]
+    )
+
+
+def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[str, list]:
+    groups: dict[str, list] = {"from_other_models": [], "used_by_other_models": [], "within": []}
+    for edge in edges:
+        child_here = edge.child.model_id == model.pk
+        parent_here = edge.parent.model_id == model.pk
+        if child_here and parent_here:
+            groups["within"].append(edge)
+        elif child_here:
+            groups["from_other_models"].append(edge)
+        else:
+            groups["used_by_other_models"].append(edge)
+    return groups
+
+
+@login_required
 def model_detail(request, name):
-    raise NotImplementedError
+    model = model_get(name)
+    paginator = Paginator(
+        _Counted(model_versions(model), model.last_version_number), VERSIONS_PER_PAGE
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    series = _recent_metric_series(model, CHART_VERSIONS)
+    lineage = _recent_lineage(model, LINEAGE_LIMIT)
+    return render(
+        request,
+        "registry/model_detail.html",
+        {
+            "nav": "catalog",
+            "model": model,
+            "can_edit": can_edit_model(request.user, model),
+            "production": _production_version(model),
+            "versions_page": page,
+            "page": page,
+            "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            "metric_series": sorted(series.items()),
+            "charts_truncated": model.last_version_number > CHART_VERSIONS,
+            "chart_versions": CHART_VERSIONS,
+            "lineage": _lineage_groups(model, lineage),
+            "lineage_count": len(lineage),
+            "lineage_truncated": len(lineage) >= LINEAGE_LIMIT,
+        },
+    )
 
 
+@login_required
+def model_create(request):
+    form = ModelMetadataForm(
+        request.POST or None, user=request.user, initial={"owner": request.user.pk}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = services.model_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except Conflict as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, f"Registered {model.name}. Register its first version next.")
+            return redirect("registry:model_detail", name=model.name)
+    return render(
+        request,
+        "registry/model_form.html",
+        {"nav": "new", "form": form, "creating": True, "has_teams": bool(form.offered_teams)},
+    )
+
+
+@login_required
 def model_edit(request, name):
-    raise NotImplementedError
+    model = model_get(name)
+    require_edit_model(request.user, model)
+    form = ModelMetadataForm(
+        request.POST or None,
+        user=request.user,
+        current_team=model.team,
+        initial=model_initial(model),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            model = services.model_update(actor=request.user, model=model, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_error(exc)
+        except Conflict as exc:
+            form.add_error("name", exc.message)
+        else:
+            messages.success(request, f"Saved the metadata of {model.name}.")
+            return redirect("registry:model_detail", name=model.name)
+    return render(
+        request,
+        "registry/model_form.html",
+        {"nav": "catalog", "form": form, "model": model, "creating": False, "has_teams": True},
+    )

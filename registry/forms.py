@@ -1,0 +1,115 @@
+"""Browser forms of the registry. They shape input for a service; the services validate
+the rules (license, name format and uniqueness, tags), and the forms show the services'
+errors next to the fields they concern."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from .choices import CARD_SECTIONS, DataClassification
+from .models import RegisteredModel, Team
+from .selectors import teams_for_user
+
+CARD_SECTION_HELP = {
+    "model_details": "Who built it and when, the architecture, inputs and outputs.",
+    "intended_use": "The decisions it supports, and who may rely on it.",
+    "out_of_scope_use": "Uses it was not built or evaluated for.",
+    "training_data": "Datasets, time ranges, sampling and known gaps.",
+    "evaluation_data": "Hold-out sets and slices, and why they are representative.",
+    "metrics_and_results": "Headline metrics, per-slice results, thresholds chosen.",
+    "ethical_considerations": "Sensitive data, affected groups, fairness checks done.",
+    "caveats_and_limitations": "Where it fails or degrades; drift to watch for.",
+    "recommendations": "How to use it well; monitoring and retraining advice.",
+}
+
+
+class ServiceErrorsMixin:
+    def add_service_error(self, exc: ValidationError) -> None:
+        """Show a service's ValidationError on the fields it names (others on the form)."""
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+
+def _help(field: str) -> str:
+    return str(RegisteredModel._meta.get_field(field).help_text)
+
+
+class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
+    """Every field of the shared metadata standard; all required except tags."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="Letters, digits, '.', '_' or '-'. Unique across the company, ignoring case.",
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(),
+        empty_label=None,
+        help_text="The owning team: its members can edit the model.",
+    )
+    owner = forms.ModelChoiceField(queryset=None, empty_label=None, help_text=_help("owner"))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the model does, in a sentence or two.",
+    )
+    purpose = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text=_help("purpose"))
+    license = forms.CharField(max_length=200, help_text=_help("license"))
+    data_classification = forms.ChoiceField(
+        choices=DataClassification.choices, help_text=_help("data_classification")
+    )
+    evaluation_coverage = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text=_help("evaluation_coverage")
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Comma-separated, e.g. fraud, payments. Lowercase letters, digits and '-'.",
+    )
+
+    def __init__(self, *args, user, current_team: Team | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
+        # Offer only the user's teams (plus the model's own). Any existing team still
+        # validates, so that the service, not the form, refuses a team the user isn't
+        # in: that is a permission error (403), not a typo.
+        offered = list(teams_for_user(user).order_by("name"))
+        if current_team is not None and current_team not in offered:
+            offered.insert(0, current_team)
+        self.offered_teams = offered
+        self.fields["team"].choices = [(t.pk, t.name) for t in offered]
+
+    def clean_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+def model_initial(model: RegisteredModel) -> dict:
+    return {
+        "name": model.name,
+        "team": model.team_id,
+        "owner": model.owner_id,
+        "description": model.description,
+        "purpose": model.purpose,
+        "license": model.license,
+        "data_classification": model.data_classification,
+        "evaluation_coverage": model.evaluation_coverage,
+        "tags": ", ".join(t.name for t in model.tags.all()),
+    }
+
+
+class CardForm(ServiceErrorsMixin, forms.Form):
+    """One Markdown textarea per model card section, in the card's order."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, title in CARD_SECTIONS:
+            self.fields[name] = forms.CharField(
+                label=title,
+                required=False,
+                strip=False,  # trailing spaces are Markdown line breaks
+                help_text=CARD_SECTION_HELP.get(name, ""),
+                widget=forms.Textarea(attrs={"rows": 6, "data-card-section": name}),
+            )

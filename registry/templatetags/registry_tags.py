@@ -1,0 +1,75 @@
+"""Small presentation helpers for the registry pages: Markdown, badges, labels, links."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from ..choices import DataClassification, Framework, Stage
+from ..markdown import render_markdown
+
+register = template.Library()
+
+# "None" reads like a missing value on a badge; say what it means instead.
+STAGE_LABELS = {**dict(Stage.choices), Stage.NONE: "Not staged"}
+FRAMEWORK_LABELS = dict(Framework.choices)
+CLASSIFICATION_LABELS = dict(DataClassification.choices)
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> SafeString:
+    return render_markdown(text)
+
+
+@register.simple_tag
+def stage_badge(stage: str) -> SafeString:
+    return format_html(
+        '<span class="badge stage-{}">{}</span>', stage or "none", STAGE_LABELS.get(stage, stage)
+    )
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    return STAGE_LABELS.get(stage, stage)
+
+
+@register.filter
+def framework_label(value: str) -> str:
+    return FRAMEWORK_LABELS.get(value, value)
+
+
+@register.filter
+def classification_label(value: str) -> str:
+    return CLASSIFICATION_LABELS.get(value, value)
+
+
+@register.filter
+def metric_value(value) -> str:
+    """Six significant digits: enough to tell versions apart, short enough to scan."""
+    if value is None or value == "":
+        return "—"
+    return format(float(value), ".6g")
+
+
+@register.filter
+def signed_metric(value) -> str:
+    if value is None:
+        return "—"
+    return format(float(value), "+.6g")
+
+
+@register.filter
+def commit_url(version) -> str:
+    """A browser link to the version's commit for GitHub/GitLab-style hosts, else ''."""
+    repo, sha = version.code_repository, version.code_commit
+    if not (repo and sha) or not repo.startswith(("https://", "http://")):
+        return ""
+    return f"{repo.rstrip('/').removesuffix('.git')}/commit/{sha}"
+
+
+@register.filter
+def param_value(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
