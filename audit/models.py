@@ -4,6 +4,8 @@ Rows are only ever inserted, by audit.services.event_record. PostgreSQL triggers
 (migration 0002) reject UPDATE, DELETE and TRUNCATE on the table.
 """
 
+import json
+
 from django.conf import settings
 from django.db import models
 
@@ -69,6 +71,10 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor_name}"
+
+    @property
+    def changes_json(self) -> str:
+        return json.dumps(self.changes, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 class ChainHead(models.Model):

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "audit"
-urlpatterns = []
+urlpatterns = [
+    path("", views.events, name="events"),
+    path("export/<slug:kind>/", views.export, name="export"),
+]

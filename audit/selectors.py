@@ -1,0 +1,126 @@
+"""Reads of the audit log for the audit pages, the exports and a model's history.
+
+Listing pages by keyset on the sequence number (`before` / `after`), never OFFSET, and
+never counting the whole table, so a page costs the same on a log of millions of events.
+"""
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from registry.models import RegisteredModel
+
+from .models import AuditEvent, VerificationRun
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    model: str = ""
+    actor: str = ""
+    action: str = ""
+    transitions_only: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filter as JSON-ready values (dates as ISO strings), without blank ones."""
+        values = asdict(self)
+        for key in ("date_from", "date_to"):
+            values[key] = values[key].isoformat() if values[key] else None
+        return {k: v for k, v in values.items() if v not in (None, "", False)}
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), dt.UTC)
+
+
+def events_filtered(event_filter: EventFilter) -> QuerySet[AuditEvent]:
+    """The events matching the filter. Each filter is served by an index on
+    (column, -sequence), so the newest matches come first without a sort."""
+    qs = AuditEvent.objects.all()
+    f = event_filter
+    if f.date_from:
+        qs = qs.filter(created_at__gte=_start_of(f.date_from))
+    if f.date_to:
+        qs = qs.filter(created_at__lt=_start_of(f.date_to + dt.timedelta(days=1)))
+    if f.model:
+        model_id = (
+            RegisteredModel.objects.filter(name__iexact=f.model).values_list("pk", flat=True)
+        ).first()
+        # A model's whole history even if it was renamed; a deleted one by its old name.
+        qs = qs.filter(model_id=model_id) if model_id else qs.filter(model_name=f.model)
+    if f.actor:
+        qs = qs.filter(actor_name=f.actor)
+    if f.action:
+        qs = qs.filter(action=f.action)
+    if f.transitions_only:
+        qs = qs.filter(~Q(to_stage=""))
+    return qs
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[AuditEvent]
+    # Keyset cursors for the links: ?after=<newer> and ?before=<older>; None: no link.
+    newer: int | None
+    older: int | None
+
+
+def events_page(
+    qs: QuerySet[AuditEvent],
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    size: int = PAGE_SIZE,
+) -> EventPage:
+    """One page of `qs`, newest first: the `size` events before sequence `before`, the
+    `size` events after sequence `after`, or the newest `size` events."""
+    if after is not None:
+        rows = list(qs.filter(sequence__gt=after).order_by("sequence")[: size + 1])
+        more_newer = len(rows) > size
+        events = rows[:size][::-1]
+        newer = events[0].sequence if events and more_newer else None
+        older_exists = qs.filter(sequence__lte=after).exists()
+        older = (events[-1].sequence if events else after + 1) if older_exists else None
+        return EventPage(events, newer, older)
+    rows_qs = qs.filter(sequence__lt=before) if before is not None else qs
+    rows = list(rows_qs.order_by("-sequence")[: size + 1])
+    events = rows[:size]
+    older = events[-1].sequence if len(rows) > size else None
+    newer = None
+    if before is not None and qs.filter(sequence__gte=before).exists():
+        newer = events[0].sequence if events else before - 1
+    return EventPage(events, newer, older)
+
+
+def attach_model_links(events: list[AuditEvent]) -> None:
+    """Set each event's `link_model_name` to the present name of its model (one query),
+    or None when the model was deleted: its events then show the name it had, unlinked."""
+    ids = {e.model_id for e in events if e.model_id}
+    names = (
+        dict(RegisteredModel.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    )
+    for event in events:
+        event.link_model_name = names.get(event.model_id)
+
+
+def events_for_model(model: RegisteredModel, limit: int = 20) -> list[AuditEvent]:
+    """The newest `limit` events about a model, for its page (templates/audit/
+    _model_history.html). Each event's `link_model_name` is the model's current name."""
+    events = list(
+        AuditEvent.objects.filter(model_id=model.pk)
+        .order_by("-sequence")
+        .defer("ip_address", "user_agent", "prev_hash")[:limit]
+    )
+    for event in events:
+        event.link_model_name = model.name
+    return events
+
+
+def verification_last() -> VerificationRun | None:
+    return VerificationRun.objects.order_by("-finished_at", "-pk").first()

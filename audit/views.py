@@ -1,0 +1,88 @@
+"""The audit pages: the event log with filters and keyset pages, and its exports.
+
+Only auditors (the "Auditors" group, i.e. audit.export_auditevent) and superusers get
+in; everyone else signed in gets 403. A model's own history is shown on the model page
+(audit.selectors.events_for_model), not here.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from .export import EXPORT_KINDS
+from .forms import EventFilterForm
+from .selectors import (
+    EventFilter,
+    attach_model_links,
+    events_filtered,
+    events_page,
+    verification_last,
+)
+from .services import EXPORT_PERMISSION, export_record
+
+
+def _require_auditor(request) -> None:
+    if not request.user.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied("Only auditors can see the audit log.")
+
+
+def _cursor(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@login_required
+@require_GET
+def events(request):
+    _require_auditor(request)
+    form = EventFilterForm(request.GET or None)
+    valid = form.is_valid() if form.is_bound else True
+    event_filter = form.to_filter() if form.is_bound and valid else EventFilter()
+    page = None
+    if valid:
+        page = events_page(
+            events_filtered(event_filter),
+            before=_cursor(request, "before"),
+            after=_cursor(request, "after"),
+        )
+    if page:
+        attach_model_links(page.events)
+    context = {
+        "nav": "audit",
+        "form": form,
+        "page": page,
+        "filter_values": event_filter.as_dict() if valid else {},
+        "verification": verification_last(),
+        "export_kinds": EXPORT_KINDS,
+    }
+    return render(request, "audit/events.html", context, status=200 if valid else 400)
+
+
+@login_required
+@require_POST
+def export(request, kind: str):
+    _require_auditor(request)
+    export_kind = EXPORT_KINDS.get(kind)
+    if export_kind is None:
+        raise Http404("No such export.")
+    form = EventFilterForm(request.POST)
+    if not form.is_valid():
+        context = {"nav": "audit", "form": form, "page": None, "export_kinds": EXPORT_KINDS}
+        return render(request, "audit/events.html", context, status=400)
+    event_filter = form.to_filter()
+    # Committed before the first row is sent; the export covers the events before it.
+    recorded = export_record(actor=request.user, kind=kind, filters=event_filter.as_dict())
+    rows = events_filtered(event_filter).filter(sequence__lt=recorded.sequence)
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response = StreamingHttpResponse(
+        export_kind.stream(rows), content_type=export_kind.content_type
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{export_kind.filename}-{stamp}-to-{recorded.sequence - 1}'
+        f'.{export_kind.extension}"'
+    )
+    response["Cache-Control"] = "no-store"
+    return response
