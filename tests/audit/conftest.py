@@ -8,6 +8,13 @@ from .pg_flush import install
 install()
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The fixed cast signs in with real passwords; PBKDF2's 1M rounds per user would
+    # make each test's setup take seconds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def auditors_group(db):
     """The group made by audit migration 0003 (re-made here: a transactional test's

@@ -1,0 +1,255 @@
+"""Every state change writes exactly one audit event, in its own transaction.
+
+WRITES lists every public service with the action it must record; a service added to
+registry.services (or audit.services, or approvals.services) without an entry here
+fails test_every_public_service_is_accounted_for, so nobody can add a write path
+that escapes the log.
+"""
+
+import importlib
+import importlib.util
+from types import SimpleNamespace
+
+import pytest
+from django.db import transaction
+
+from audit import services as audit_services
+from audit.actions import Action
+from audit.models import AuditEvent, ChainHead
+from audit.verification import chain_check
+from registry import services
+from registry.models import ModelCard
+
+pytestmark = pytest.mark.django_db
+
+
+def _team_member_add(c):
+    newcomer = c.users.objects.create_user("newcomer")
+    return lambda: services.team_member_add(actor=c.admin, team=c.team, user=newcomer)
+
+
+def _permission_revoke(c):
+    services.model_permission_grant(actor=c.member, model=c.model, user=c.outsider)
+    return lambda: services.model_permission_revoke(actor=c.member, model=c.model, user=c.outsider)
+
+
+def _artifact_attach(c):
+    bare = c.make_version(c.model, artifact_uri="")
+    return lambda: services.artifact_attach(
+        actor=c.member, version=bare, artifact_uri="s3://models/fraud/late.pkl"
+    )
+
+
+def _lineage_attach(c):
+    child = c.make_version(c.model)
+    return lambda: services.lineage_attach(
+        actor=c.member, version=child, parents=[(c.version, "derived_from")]
+    )
+
+
+def _card_update(c):
+    card = ModelCard.objects.get(version=c.version)
+    return lambda: services.card_update(
+        actor=c.member, card=card, sections={"intended_use": "Checkout fraud review."}
+    )
+
+
+def _token_revoke(c):
+    token, _ = services.token_create(actor=c.member, name="old pipeline")
+    return lambda: services.token_revoke(actor=c.member, token=token)
+
+
+# service name -> (the action it records, a setup returning the call to make)
+WRITES = {
+    "team_create": (
+        Action.TEAM_CREATED,
+        lambda c: lambda: services.team_create(actor=c.admin, name="Credit Risk"),
+    ),
+    "team_member_add": (Action.TEAM_MEMBER_ADDED, _team_member_add),
+    "team_member_remove": (
+        Action.TEAM_MEMBER_REMOVED,
+        lambda c: lambda: services.team_member_remove(actor=c.admin, team=c.team, user=c.member),
+    ),
+    "model_create": (
+        Action.MODEL_CREATED,
+        lambda c: lambda: c.make_model(name="churn-predictor"),
+    ),
+    "model_update": (
+        Action.MODEL_UPDATED,
+        lambda c: (
+            lambda: services.model_update(
+                actor=c.member, model=c.model, description="Scores every card payment."
+            )
+        ),
+    ),
+    "model_permission_grant": (
+        Action.PERMISSION_GRANTED,
+        lambda c: (
+            lambda: services.model_permission_grant(actor=c.member, model=c.model, user=c.outsider)
+        ),
+    ),
+    "model_permission_revoke": (Action.PERMISSION_REVOKED, _permission_revoke),
+    "version_register": (Action.VERSION_REGISTERED, lambda c: lambda: c.make_version(c.model)),
+    "version_update": (
+        Action.VERSION_UPDATED,
+        lambda c: (
+            lambda: services.version_update(
+                actor=c.member, version=c.version, release_notes="Retrained on Q4."
+            )
+        ),
+    ),
+    "artifact_attach": (Action.ARTIFACT_UPLOADED, _artifact_attach),
+    "metrics_attach": (
+        Action.METRICS_ATTACHED,
+        lambda c: (
+            lambda: services.metrics_attach(
+                actor=c.member, version=c.version, metrics=[{"name": "f1", "value": 0.7}]
+            )
+        ),
+    ),
+    "params_attach": (
+        Action.PARAMS_ATTACHED,
+        lambda c: (
+            lambda: services.params_attach(
+                actor=c.member, version=c.version, hyperparameters={"learning_rate": 0.05}
+            )
+        ),
+    ),
+    "lineage_attach": (Action.LINEAGE_ATTACHED, _lineage_attach),
+    "data_versions_attach": (
+        Action.DATA_VERSIONS_ATTACHED,
+        lambda c: (
+            lambda: services.data_versions_attach(
+                actor=c.member,
+                version=c.version,
+                data_versions=[
+                    {
+                        "dataset": "payments",
+                        "version_or_uri": "s3://data/payments/2024-10",
+                        "classification": "confidential",
+                    }
+                ],
+            )
+        ),
+    ),
+    "card_update": (Action.CARD_UPDATED, _card_update),
+    "token_create": (
+        Action.TOKEN_CREATED,
+        lambda c: lambda: services.token_create(actor=c.member, name="training pipeline"),
+    ),
+    "token_revoke": (Action.TOKEN_REVOKED, _token_revoke),
+    "export_record": (
+        Action.AUDIT_EXPORTED,
+        lambda c: (
+            lambda: audit_services.export_record(
+                actor=c.auditor, kind="events-csv", filters={"action": "registry.model.updated"}
+            )
+        ),
+    ),
+}
+
+# Reads: public, but they change nothing a person would audit.
+READS = {
+    "token_authenticate": lambda c: lambda: services.token_authenticate(c.secret),
+    "parse_parent_ref": lambda c: (
+        lambda: services.parse_parent_ref(
+            {"model": c.model.name, "version": 1, "relation": "derived_from"}
+        )
+    ),
+}
+# The primitive every write path calls; tested on its own in test_event_record.py.
+WRITER = {"event_record"}
+
+SERVICE_MODULES = ["registry.services", "audit.services", "approvals.services"]
+
+
+def _public_services() -> set[str]:
+    names = set()
+    for module_name in SERVICE_MODULES:
+        if importlib.util.find_spec(module_name) is None:
+            continue  # the approvals app has no services yet
+        module = importlib.import_module(module_name)
+        names |= set(module.__all__)
+    return names
+
+
+@pytest.fixture
+def c(
+    django_user_model, admin_user, team, member, outsider, model, version, make_model, make_version
+):
+    return SimpleNamespace(
+        users=django_user_model,
+        admin=admin_user,
+        team=team,
+        member=member,
+        outsider=outsider,
+        model=model,
+        version=version,
+        make_model=make_model,
+        make_version=make_version,
+    )
+
+
+@pytest.fixture
+def ctx(c, auditor):
+    c.auditor = auditor
+    _, c.secret = services.token_create(actor=c.member, name="reader")
+    return c
+
+
+def _last_sequence() -> int:
+    return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+
+
+def test_every_public_service_is_accounted_for():
+    unlisted = _public_services() - set(WRITES) - set(READS) - WRITER
+    assert not unlisted, f"add these services to WRITES (with their action) or READS: {unlisted}"
+    assert set(WRITES) | set(READS) <= _public_services(), "the table lists a removed service"
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_each_write_records_exactly_one_event_with_its_action(ctx, name):
+    action, setup = WRITES[name]
+    call = setup(ctx)
+    before = _last_sequence()
+    call()
+    new = list(AuditEvent.objects.filter(sequence__gt=before))
+    assert [e.action for e in new] == [action]
+    assert new[0].sequence == before + 1
+    assert chain_check().ok
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_a_write_that_rolls_back_leaves_no_event(ctx, name):
+    _, setup = WRITES[name]
+    call = setup(ctx)
+    before, head = _last_sequence(), ChainHead.objects.get().hash
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned), transaction.atomic():
+        call()
+        raise Abandoned
+
+    assert _last_sequence() == before
+    assert ChainHead.objects.get().hash == head
+    # The next write continues the chain without a gap.
+    services.team_create(actor=ctx.admin, name="After Rollback")
+    assert _last_sequence() == before + 1
+    assert chain_check().ok
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+def test_reads_record_nothing(ctx, name):
+    call = READS[name](ctx)
+    before = _last_sequence()
+    call()
+    assert _last_sequence() == before
+
+
+def test_a_refused_write_records_nothing(ctx):
+    before = _last_sequence()
+    with pytest.raises(Exception, match="Only members"):
+        services.model_update(actor=ctx.outsider, model=ctx.model, description="Hijacked")
+    assert _last_sequence() == before
