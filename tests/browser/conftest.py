@@ -55,10 +55,14 @@ def page(browser, live_server):
     context.close()
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save a PNG under tests/browser/screenshots/ (gitignored) for a person to look at.
+
+    Pages with sticky elements are better taken as the viewport (full_page=False): a
+    full-page capture draws them where the page happened to be scrolled."""
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -47,7 +47,8 @@ def test_editing_a_card_updates_the_meter_and_renders_the_saved_text(
     expect(meter_text).to_contain_text("3 of 9 sections filled (33%)")
     page.fill("#id_recommendations", "Review thresholds monthly.")
     expect(meter_text).to_contain_text("4 of 9 sections filled (44%)")
-    screenshot(page, "card-edit")
+    page.locator("#id_ethical_considerations").scroll_into_view_if_needed()
+    screenshot(page, "card-edit", full_page=False)
 
     page.click("#save-card")
     expect(page).to_have_url(re.compile(r"/models/fraud-scorer/v/2/$"))
