@@ -1,9 +1,16 @@
 """The demo and synth management commands."""
 
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F
@@ -151,3 +158,57 @@ def test_synth_twice_adds_models_without_name_clashes():
     run("synth", "--models", "30", "--versions-per-model", "2", "--seed", "1")
     assert RegisteredModel.objects.filter(created_by__username="synth-loader").count() == 60
     assert AuditEvent.objects.filter(object_type="bulk").count() == 2
+
+
+def test_rundemo_migrates_loads_the_demo_and_serves_it(tmp_path):
+    """The README's quick start, end to end, on a fresh SQLite file in a temporary folder."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")}
+    env.update(DEBUG="1", MODELGATE_VAR_DIR=str(tmp_path / "var"), PYTHONUNBUFFERED="1")
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "rundemo", f"127.0.0.1:{port}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = read_until(server, f"http://127.0.0.1:{port}/", timeout=120)
+        assert "Created the demo organisation" in output
+        assert re.search(r"^\s+priya\s+modelgate-demo\s+data scientist", output, re.M)
+        response = wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", timeout=30)
+        assert response.status == 200
+        assert b"Sign in to Modelgate" in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_until(process, marker: str, timeout: float) -> str:
+    deadline, lines = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    raise AssertionError("rundemo never printed its URL:\n" + "".join(lines))
+
+
+def wait_for_http(url: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=5)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
