@@ -97,6 +97,10 @@ class VerificationRun(models.Model):
     ok = models.BooleanField()
     broken_sequence = models.BigIntegerField(null=True, blank=True)
     detail = models.TextField(blank=True)
+    # The newest event this run found intact: later runs check it is still there, with
+    # the same hash, so the newest events cannot be removed together with the chain head.
+    head_sequence = models.BigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-finished_at"]

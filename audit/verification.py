@@ -7,7 +7,10 @@ size of log) and stops at the first broken link:
 - a missing sequence number (an event was deleted),
 - an event whose prev_hash is not the previous event's hash (deleted or re-ordered),
 - an event whose stored hash is not the hash of its own fields (edited),
-- a chain head that does not match the newest event (the newest events were deleted).
+- a chain head that does not match the newest event (the newest events were deleted),
+- an event that an earlier run recorded as the newest intact one (its anchor) that is
+  now missing or different (the newest events were deleted and the head moved back, or
+  the chain was rewritten and re-hashed from some point on).
 
 On PostgreSQL, triggers stop the app's database user from changing the table at all
 (migration 0002); this check is what catches a change made around them, e.g. by a
@@ -37,6 +40,8 @@ class ChainCheck:
     expected: str = ""
     found: str = ""
     detail: str = ""
+    head_sequence: int | None = None
+    head_hash: str = ""
 
     def summary(self) -> str:
         if self.ok:
@@ -53,6 +58,12 @@ def _broken(checked: int, sequence: int, detail: str, expected="", found="") -> 
 def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
     """Verify the whole chain up to the current head. Reads only."""
     head = ChainHead.objects.filter(id=1).values("sequence", "hash").first()
+    anchor = (
+        VerificationRun.objects.filter(ok=True, head_sequence__gt=0)
+        .order_by("-head_sequence")
+        .values("head_sequence", "head_hash", "finished_at")
+        .first()
+    )
     # Events committed after this point are left for the next run: the head and every
     # event up to it were committed together, so this is a consistent end point.
     end = head["sequence"] if head else 0
@@ -88,6 +99,15 @@ def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
                     expected=recomputed,
                     found=row["hash"],
                 )
+            if anchor and seq == anchor["head_sequence"] and row["hash"] != anchor["head_hash"]:
+                return _broken(
+                    checked,
+                    seq,
+                    f"event {seq} differs from the one verified on "
+                    f"{anchor['finished_at']:%Y-%m-%d %H:%M} UTC: the chain was rewritten",
+                    expected=anchor["head_hash"],
+                    found=row["hash"],
+                )
             checked += 1
             expected_seq, prev_hash = seq + 1, row["hash"]
         if len(batch) < batch_size:
@@ -108,7 +128,14 @@ def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
         )
     if not head and AuditEvent.objects.exists():
         return _broken(0, 1, "events exist but the chain head is missing")
-    return ChainCheck(True, checked)
+    if anchor and anchor["head_sequence"] > end:
+        return _broken(
+            checked,
+            end + 1,
+            f"event {anchor['head_sequence']} was verified on "
+            f"{anchor['finished_at']:%Y-%m-%d %H:%M} UTC but the chain now ends at {end}",
+        )
+    return ChainCheck(True, checked, head_sequence=end or None, head_hash=prev_hash if end else "")
 
 
 def chain_verify(*, batch_size: int = BATCH_SIZE) -> tuple[ChainCheck, VerificationRun]:
@@ -123,5 +150,7 @@ def chain_verify(*, batch_size: int = BATCH_SIZE) -> tuple[ChainCheck, Verificat
             ok=result.ok,
             broken_sequence=result.broken_sequence,
             detail=result.summary(),
+            head_sequence=result.head_sequence,
+            head_hash=result.head_hash,
         )
     return result, run
