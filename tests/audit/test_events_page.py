@@ -1,0 +1,200 @@
+"""The audit page: filters, keyset pages, links to the objects, the last verification."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.models import AuditEvent, VerificationRun
+from audit.services import event_record
+from audit.verification import chain_verify
+from registry.models import RegisteredModel
+from registry.services import model_update
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("audit:events")
+
+
+@pytest.fixture
+def auditor_client(client, auditor):
+    client.force_login(auditor)
+    return client
+
+
+def _sequences(response) -> list[int]:
+    return [e.sequence for e in response.context["page"].events]
+
+
+def _transition(version, actor, to_stage="staging", reason="Passed offline evaluation"):
+    with transaction.atomic():
+        return event_record(
+            actor=actor,
+            action=Action.MODEL_UPDATED,
+            version=version,
+            from_stage="none",
+            to_stage=to_stage,
+            reason=reason,
+        )
+
+
+def test_the_page_lists_the_newest_events_first_with_links(auditor_client, version, member):
+    response = auditor_client.get(URL)
+    assert response.status_code == 200
+    sequences = _sequences(response)
+    assert sequences == sorted(sequences, reverse=True)
+    assert sequences[0] == AuditEvent.objects.order_by("-sequence").first().sequence
+    html = response.content.decode()
+    name = version.model.name
+    assert reverse("registry:model_detail", args=[name]) in html
+    assert reverse("registry:version_detail", args=[name, version.number]) in html
+    assert "Version registered" in html
+
+
+def test_links_follow_a_renamed_model(auditor_client, model, member):
+    model_update(actor=member, model=model, name="fraud-scorer-v2")
+    html = auditor_client.get(URL).content.decode()
+    assert reverse("registry:model_detail", args=["fraud-scorer-v2"]) in html
+    assert reverse("registry:model_detail", args=["fraud-scorer"]) not in html
+    # The model's whole history is found by its new name.
+    response = auditor_client.get(URL, {"model": "fraud-scorer-v2"})
+    assert {e.action for e in response.context["page"].events} == {
+        Action.MODEL_CREATED,
+        Action.MODEL_UPDATED,
+    }
+
+
+def test_a_removed_model_keeps_its_recorded_name_without_a_link(auditor_client, admin_user):
+    gone = RegisteredModel(pk=987654, name="retired-scorer")  # no longer in the catalog
+    with transaction.atomic():
+        event_record(actor=admin_user, action=Action.MODEL_UPDATED, model=gone)
+    response = auditor_client.get(URL, {"model": "retired-scorer"})
+    assert len(response.context["page"].events) == 1
+    html = response.content.decode()
+    assert 'retired-scorer <span class="muted">(deleted)</span>' in html
+    assert reverse("registry:model_detail", args=["retired-scorer"]) not in html
+
+
+def test_filter_by_action(auditor_client, version, member):
+    response = auditor_client.get(URL, {"action": Action.VERSION_REGISTERED})
+    events = response.context["page"].events
+    assert [e.action for e in events] == [Action.VERSION_REGISTERED]
+
+
+def test_filter_by_model_name_ignores_case_and_other_models(
+    auditor_client, make_model, make_version
+):
+    first, second = make_model(name="churn"), make_model(name="ranker")
+    make_version(first)
+    make_version(second)
+    response = auditor_client.get(URL, {"model": "CHURN"})
+    events = response.context["page"].events
+    assert len(events) == 2
+    assert {e.model_name for e in events} == {"churn"}
+
+
+def test_filter_by_actor(auditor_client, version, admin_user):
+    response = auditor_client.get(URL, {"actor": admin_user.username})
+    events = response.context["page"].events
+    assert events and {e.actor_name for e in events} == {admin_user.username}
+
+
+def test_filter_by_date_range_includes_the_end_day(auditor_client, admin_user):
+    with transaction.atomic():
+        event = event_record(actor=admin_user, action=Action.TEAM_CREATED)
+    today = event.created_at.date()
+    cases = {
+        (today, today): True,
+        (today - dt.timedelta(days=3), today): True,
+        (today - dt.timedelta(days=3), today - dt.timedelta(days=1)): False,
+        (today + dt.timedelta(days=1), today + dt.timedelta(days=2)): False,
+    }
+    for (start, end), included in cases.items():
+        response = auditor_client.get(URL, {"date_from": start, "date_to": end})
+        assert (event.sequence in _sequences(response)) is included, (start, end)
+    response = auditor_client.get(URL, {"date_to": today - dt.timedelta(days=1)})
+    assert "No events match" in response.content.decode()
+
+
+def test_stage_transitions_only(auditor_client, version, member):
+    transition = _transition(version, member)
+    response = auditor_client.get(URL, {"transitions_only": "on"})
+    assert _sequences(response) == [transition.sequence]
+    html = response.content.decode()
+    assert "stage-staging" in html and "Passed offline evaluation" in html
+
+
+def test_a_bad_date_range_is_explained(auditor_client):
+    response = auditor_client.get(URL, {"date_from": "2024-03-02", "date_to": "2024-03-01"})
+    assert response.status_code == 400
+    assert "The end date is before the start date." in response.content.decode()
+
+
+def test_keyset_pages_walk_the_whole_log_without_offset_or_count(auditor_client, admin_user):
+    with transaction.atomic():
+        for n in range(120):
+            event_record(actor=admin_user, action=Action.TEAM_CREATED, changes={"n": n})
+    total = AuditEvent.objects.count()
+    seen, url, params = [], URL, {}
+    with CaptureQueriesContext(connection) as queries:
+        while True:
+            response = auditor_client.get(url, params)
+            seen += _sequences(response)
+            older = response.context["page"].older
+            if older is None:
+                break
+            params = {"before": older}
+    assert seen == list(range(total, 0, -1))
+    sql = " ".join(q["sql"].upper() for q in queries.captured_queries)
+    assert "OFFSET" not in sql
+    assert "COUNT(" not in sql
+
+    # ...and back towards the newest page with ?after=
+    response = auditor_client.get(URL, {"before": 51})
+    assert _sequences(response) == list(range(50, 0, -1))
+    newer = response.context["page"].newer
+    response = auditor_client.get(URL, {"after": newer})
+    assert _sequences(response) == list(range(100, 50, -1))
+    assert 'id="older-page"' in response.content.decode()
+
+
+def test_the_page_costs_the_same_queries_for_any_number_of_events(
+    auditor_client, admin_user, django_assert_max_num_queries
+):
+    with transaction.atomic():
+        for _ in range(5):
+            event_record(actor=admin_user, action=Action.TEAM_CREATED)
+    with CaptureQueriesContext(connection) as few:
+        auditor_client.get(URL)
+    with transaction.atomic():
+        for _ in range(200):
+            event_record(actor=admin_user, action=Action.TEAM_CREATED)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        auditor_client.get(URL)
+
+
+def test_the_last_verification_is_shown(auditor_client, version):
+    response = auditor_client.get(URL)
+    assert "has not been verified yet" in response.content.decode()
+    result, run = chain_verify()
+    html = auditor_client.get(URL).content.decode()
+    assert "Chain intact" in html
+    assert f"{result.events_checked} events checked" in html
+
+
+def test_a_broken_chain_is_shown_with_its_sequence(auditor_client, admin_user):
+    VerificationRun.objects.create(
+        finished_at=timezone.now(),
+        events_checked=41,
+        ok=False,
+        broken_sequence=42,
+        detail="Chain broken at sequence 42: event 42 was changed after it was written",
+    )
+    html = auditor_client.get(URL).content.decode()
+    assert "Chain broken" in html
+    assert '<strong id="broken-sequence">42</strong>' in html
+    assert "event 42 was changed after it was written" in html
