@@ -1,0 +1,200 @@
+"""Exports: parsed back with the csv and json modules and compared with the filtered
+events; formula-safe CSV; each export recorded in the log before a row is sent."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from audit.actions import Action
+from audit.export import EVENT_HEADER, TRANSITION_HEADER, events_csv, gate_summary
+from audit.models import AuditEvent
+from audit.selectors import EventFilter, events_filtered
+from audit.services import event_record
+from audit.verification import chain_check
+
+pytestmark = pytest.mark.django_db
+
+GATES = [
+    {"gate": "min_auc", "passed": True, "detail": "auc 0.91 >= 0.85"},
+    {"gate": "card_complete", "passed": False, "detail": "2 sections empty"},
+]
+
+
+@pytest.fixture
+def auditor_client(client, auditor):
+    client.force_login(auditor)
+    return client
+
+
+@pytest.fixture
+def transitions(version, member, admin_user):
+    """Stage transitions as the approvals app will record them (audit/export.py)."""
+    with transaction.atomic():
+        return [
+            event_record(
+                actor=admin_user,
+                action=Action.MODEL_UPDATED,
+                version=version,
+                request_id=7,
+                from_stage="none",
+                to_stage="staging",
+                reason="Offline evaluation passed",
+                changes={
+                    "requested_by": member.username,
+                    "approved_by": ["carol", "dave"],
+                    "gate_results": GATES,
+                },
+            ),
+            event_record(
+                actor=admin_user,
+                action=Action.MODEL_UPDATED,
+                version=version,
+                request_id=8,
+                from_stage="staging",
+                to_stage="production",
+                reason='=HYPERLINK("http://evil.example","click")',
+                changes={"requested_by": "@mallory", "approved_by": ["+carol"]},
+            ),
+        ]
+
+
+def _export(client, kind, **filters):
+    response = client.post(reverse("audit:export", args=[kind]), filters)
+    assert response.status_code == 200, response.content[:500]
+    return response, b"".join(response.streaming_content)
+
+
+def _csv_rows(body: bytes) -> list[dict[str, str]]:
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 byte-order mark for spreadsheets"
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def test_the_csv_export_holds_every_filtered_event_and_its_hash(auditor_client, version):
+    filters = {"action": Action.VERSION_REGISTERED}
+    expected = list(
+        events_filtered(EventFilter(action=Action.VERSION_REGISTERED)).order_by("sequence")
+    )
+    response, body = _export(auditor_client, "events-csv", **filters)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="audit-events-')
+    rows = _csv_rows(body)
+    assert list(rows[0]) == list(EVENT_HEADER)
+    assert [int(r["sequence"]) for r in rows] == [e.sequence for e in expected]
+    row, event = rows[0], expected[0]
+    assert row["hash"] == event.hash and row["prev_hash"] == event.prev_hash
+    assert row["model"] == version.model.name and row["version"] == str(version.number)
+    assert row["timestamp"] == event.created_at.isoformat()
+    assert json.loads(row["changes"]) == event.changes
+
+
+def test_the_unfiltered_export_covers_the_log_up_to_its_own_event(auditor_client, version):
+    expected = list(AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True))
+    _, body = _export(auditor_client, "events-jsonl")
+    lines = body.decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["sequence"] for r in records] == expected
+    export_event = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
+    assert export_event.sequence == expected[-1] + 1  # recorded, but not part of itself
+    stored = {e.sequence: e for e in AuditEvent.objects.all()}
+    for record in records:
+        event = stored[record["sequence"]]
+        assert record["hash"] == event.hash
+        assert record["changes"] == event.changes
+        assert record["actor"] == event.actor_name
+
+
+def test_each_export_is_recorded_with_who_and_which_filter(auditor_client, auditor, version):
+    _export(auditor_client, "events-csv", model=version.model.name, transitions_only="on")
+    event = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
+    assert event.actor_name == auditor.username
+    assert event.changes == {
+        "kind": "events-csv",
+        "filters": {"model": version.model.name, "transitions_only": True},
+    }
+    assert chain_check().ok
+
+
+def test_the_transitions_csv_has_one_row_per_transition(auditor_client, transitions, version):
+    _, body = _export(auditor_client, "transitions-csv")
+    rows = _csv_rows(body)
+    assert list(rows[0]) == list(TRANSITION_HEADER)
+    assert len(rows) == 2
+    first, second = rows
+    assert first == {
+        "sequence": str(transitions[0].sequence),
+        "timestamp": transitions[0].created_at.isoformat(),
+        "model": version.model.name,
+        "version": str(version.number),
+        "from_stage": "none",
+        "to_stage": "staging",
+        "requested_by": "alice",
+        "approved_by": "carol; dave",
+        "reason": "Offline evaluation passed",
+        "gate_results": "1/2 passed; failed: card_complete (2 sections empty)",
+        "request_id": "7",
+        "recorded_by": "admin",
+        "event_hash": transitions[0].hash,
+    }
+    # Formula-looking cells are neutralised for spreadsheets...
+    assert second["reason"] == '\'=HYPERLINK("http://evil.example","click")'
+    assert second["requested_by"] == "'@mallory"
+    assert second["approved_by"] == "'+carol"
+    assert second["gate_results"] == ""
+
+
+def test_the_transitions_jsonl_keeps_raw_values(auditor_client, transitions):
+    _, body = _export(auditor_client, "transitions-jsonl")
+    records = [json.loads(line) for line in body.decode().splitlines()]
+    assert [r["sequence"] for r in records] == [t.sequence for t in transitions]
+    assert records[0]["approved_by"] == ["carol", "dave"]
+    assert records[0]["gate_results"] == GATES
+    assert records[1]["reason"].startswith("=HYPERLINK")  # JSON is data, not a sheet
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+41 22 000", "'+41 22 000"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("plain text", "plain text"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_csv_cells_never_start_a_formula(admin_user, value, cell):
+    with transaction.atomic():
+        event_record(actor=admin_user, action=Action.MODEL_UPDATED, reason=value)
+    body = b"".join(events_csv(AuditEvent.objects.all()))
+    (row,) = _csv_rows(body)
+    assert row["reason"] == cell
+
+
+def test_batches_do_not_lose_or_repeat_rows(admin_user):
+    with transaction.atomic():
+        for n in range(23):
+            event_record(actor=admin_user, action=Action.TEAM_CREATED, reason=f"line\n{n}")
+    body = b"".join(events_csv(AuditEvent.objects.all(), batch_size=5))
+    rows = _csv_rows(body)
+    assert [int(r["sequence"]) for r in rows] == list(range(1, 24))
+    assert rows[3]["reason"] == "line\n3"  # multi-line text stays one cell
+
+
+def test_an_invalid_filter_exports_nothing(auditor_client):
+    response = auditor_client.post(
+        reverse("audit:export", args=["events-csv"]),
+        {"date_from": "2024-03-02", "date_to": "2024-03-01"},
+    )
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action=Action.AUDIT_EXPORTED).exists()
+
+
+def test_gate_summary_of_an_unexpected_shape_is_its_json():
+    assert gate_summary({"min_auc": True}) == '{"min_auc": true}'
+    assert gate_summary([]) == ""
