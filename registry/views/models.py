@@ -24,29 +24,23 @@ CHART_VERSIONS = 200
 LINEAGE_LIMIT = 100
 
 
-class _Counted:
-    """A queryset whose length is already known, so paging skips a COUNT query.
-
-    Version numbers are sequential and versions are never deleted, so a model's
-    last_version_number is its number of versions.
-    """
-
-    def __init__(self, queryset, count: int):
-        self.queryset, self._count = queryset, count
-
-    def count(self) -> int:
-        return self._count
-
-    def __getitem__(self, key):
-        return self.queryset[key]
-
-
-def _production_version(model: RegisteredModel) -> ModelVersion | None:
-    return (
-        ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION)
-        .only("pk", "model_id", "number", "label", "stage")
-        .first()
+def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, ModelVersion | None]:
+    """One page of the versions table, newest first, and the production version, in one
+    query. Version numbers run 1..last_version_number without gaps (versions are never
+    deleted), so pages are ranges of numbers and need no COUNT."""
+    paginator = Paginator(range(model.last_version_number, 0, -1), VERSIONS_PER_PAGE)
+    page = paginator.get_page(page_number)
+    numbers = page.object_list
+    if not numbers:
+        return page, [], None
+    rows = list(
+        model_versions(model).filter(
+            Q(number__gte=numbers[-1], number__lte=numbers[0]) | Q(stage=Stage.PRODUCTION)
+        )
     )
+    versions = [v for v in rows if numbers[-1] <= v.number <= numbers[0]]
+    production = next((v for v in rows if v.stage == Stage.PRODUCTION), None)
+    return page, versions, production
 
 
 def _recent_metric_series(model: RegisteredModel, versions: int) -> dict[str, list[dict]]:
@@ -98,10 +92,7 @@ def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[
 @login_required
 def model_detail(request, name):
     model = model_get(name)
-    paginator = Paginator(
-        _Counted(model_versions(model), model.last_version_number), VERSIONS_PER_PAGE
-    )
-    page = paginator.get_page(request.GET.get("page"))
+    page, versions, production = _versions_page(model, request.GET.get("page"))
     series = _recent_metric_series(model, CHART_VERSIONS)
     lineage = _recent_lineage(model, LINEAGE_LIMIT)
     return render(
@@ -111,10 +102,12 @@ def model_detail(request, name):
             "nav": "catalog",
             "model": model,
             "can_edit": can_edit_model(request.user, model),
-            "production": _production_version(model),
-            "versions_page": page,
+            "production": production,
+            "versions": versions,
             "page": page,
-            "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+            "page_range": page.paginator.get_elided_page_range(
+                page.number, on_each_side=2, on_ends=1
+            ),
             "metric_series": sorted(series.items()),
             "charts_truncated": model.last_version_number > CHART_VERSIONS,
             "chart_versions": CHART_VERSIONS,
