@@ -13,7 +13,7 @@ from ...permissions import prefetch_edit_permissions
 from ...selectors import FACETS, SORTS, CatalogQuery, catalog_search, model_get
 from ..errors import error_responses
 from ..pagination import PagePagination
-from ..serializers import (
+from ..serializers.models import (
     CatalogPageSerializer,
     ModelWriteSerializer,
     RegisteredModelSerializer,

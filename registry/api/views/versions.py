@@ -20,7 +20,7 @@ from ...selectors import model_get, model_versions, version_get
 from ..errors import error_responses
 from ..filters import VersionFilter
 from ..pagination import PagePagination
-from ..serializers import (
+from ..serializers.versions import (
     ArtifactAttachSerializer,
     ArtifactLinkSerializer,
     DataVersionsSerializer,

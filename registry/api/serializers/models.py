@@ -1,0 +1,156 @@
+"""Serializers of teams, registered models and catalog pages.
+
+Input serializers check the shape of a request and nothing more: the services decide
+what is valid (names, SPDX licenses, tags) so the browser and the API reject the same
+things the same way. `stage` is read-only; only the approvals app changes it.
+"""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from ...choices import DataClassification, Stage
+from ...models import RegisteredModel, Team
+from ...permissions import can_edit_model
+from ...selectors import SORTS
+from ..fields import StrictInputMixin
+
+User = get_user_model()
+
+
+def api_reverse(context, name, *args) -> str:
+    """An absolute URL when the serializer has a request, else a path (schema generation)."""
+    return reverse(name, args=args, request=context.get("request"))
+
+
+# --- Teams ---------------------------------------------------------------------------
+
+
+class TeamRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["slug", "name"]
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username")
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "description", "members"]
+
+
+# --- Registered models -----------------------------------------------------------
+
+
+class RegisteredModelSerializer(serializers.ModelSerializer):
+    team = TeamRefSerializer(read_only=True)
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    stage = serializers.ChoiceField(
+        source="current_stage",
+        choices=Stage.choices,
+        read_only=True,
+        help_text="The most advanced stage any version is in. Changes only through approvals.",
+    )
+    latest_version = serializers.IntegerField(source="last_version_number", read_only=True)
+    can_edit = serializers.SerializerMethodField(
+        help_text="Whether you may change this model and register versions of it."
+    )
+    url = serializers.SerializerMethodField()
+    web_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegisteredModel
+        fields = [
+            "name",
+            "team",
+            "owner",
+            "description",
+            "purpose",
+            "license",
+            "data_classification",
+            "evaluation_coverage",
+            "tags",
+            "stage",
+            "latest_version",
+            "latest_framework",
+            "can_edit",
+            "created_at",
+            "updated_at",
+            "url",
+            "web_url",
+        ]
+        read_only_fields = fields
+
+    def get_can_edit(self, model) -> bool:
+        return can_edit_model(self.context["request"].user, model)
+
+    def get_url(self, model) -> str:
+        return api_reverse(self.context, "api:model-detail", model.name)
+
+    def get_web_url(self, model) -> str:
+        return api_reverse(self.context, "registry:model_detail", model.name)
+
+
+class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
+    """Every field of the shared metadata standard; PATCH sends only what changes."""
+
+    name = serializers.CharField(max_length=100)
+    team = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        help_text="The owning team's slug (see /api/teams/).",
+        error_messages={"does_not_exist": "No team with slug {value}; see /api/teams/."},
+    )
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        help_text="Username of the person accountable for the model.",
+        error_messages={"does_not_exist": "No active user named {value}."},
+    )
+    description = serializers.CharField()
+    purpose = serializers.CharField(help_text="The business decision or product it serves.")
+    license = serializers.CharField(
+        max_length=200, help_text="An SPDX license identifier or expression, or 'proprietary'."
+    )
+    data_classification = serializers.ChoiceField(choices=DataClassification.choices)
+    evaluation_coverage = serializers.CharField(
+        help_text="Which slices and datasets were evaluated."
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list
+    )
+
+
+# --- Catalog search ----------------------------------------------------------------
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    selected = serializers.BooleanField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    team = FacetValueSerializer(many=True)
+    stage = FacetValueSerializer(many=True)
+    license = FacetValueSerializer(many=True)
+    classification = FacetValueSerializer(many=True)
+    framework = FacetValueSerializer(many=True)
+    tag = FacetValueSerializer(many=True)
+
+
+class PageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Results on all pages.")
+    page = serializers.IntegerField()
+    num_pages = serializers.IntegerField()
+    next = serializers.IntegerField(allow_null=True, help_text="Next page number, or null.")
+    previous = serializers.IntegerField(allow_null=True, help_text="Previous page number.")
+
+
+class CatalogPageSerializer(PageSerializer):
+    sort = serializers.ChoiceField(choices=list(SORTS))
+    results = RegisteredModelSerializer(many=True)
+    facets = FacetsSerializer(help_text="Counts per value, ignoring the facet's own filter.")
