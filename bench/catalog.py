@@ -313,6 +313,33 @@ def write_results(results: list[Scenario], size: dict, notes: dict, args) -> Non
     print("\n".join(lines))
 
 
+def explain(client, results: list[Scenario], path: Path) -> None:
+    """EXPLAIN ANALYZE the slowest SQL statement of each scenario's first URL."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lines = ["# Where the time goes: the slowest query of each scenario", ""]
+    for scenario in results:
+        url = scenario.urls[0]
+        client.get(url)  # warm
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        queries = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))
+        total = sum(float(q["time"]) for q in queries) * 1000
+        lines += [f"## {scenario.name}", "", f"`GET {url}`: {len(queries)} queries, "
+                  f"{total:.1f} ms in SQL. Slowest:", ""]  # fmt: skip
+        for q in queries[:3]:
+            lines.append(f"- {float(q['time']) * 1000:.1f} ms: `{q['sql'][:160]}...`")
+        slowest = queries[0]["sql"] if queries else ""
+        if slowest.lstrip().upper().startswith("SELECT"):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            lines += ["", "```", slowest, "", plan, "```", ""]
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=100_000)
@@ -323,6 +350,9 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--seed-only", action="store_true")
     mode.add_argument("--measure-only", action="store_true")
+    parser.add_argument(
+        "--explain", action="store_true", help="also write EXPLAIN ANALYZE of slow queries"
+    )
     args = parser.parse_args()
 
     ensure_database()
@@ -340,6 +370,8 @@ def main() -> None:
         print(f"measuring: {scenario.name} ...", flush=True)
         run_scenario(client, scenario, args.requests)
     write_results(results, dataset_size(), notes, args)
+    if args.explain:
+        explain(client, results, RESULTS.with_name("catalog-explain.md"))
 
 
 if __name__ == "__main__":

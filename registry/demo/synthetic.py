@@ -478,11 +478,14 @@ def synth_catalog(
     return SynthResult(first_model_id=first, last_model_id=last, seconds=seconds, **counts)
 
 
-def analyze_tables() -> None:
-    """Refresh the planner's statistics after a big load (PostgreSQL)."""
+def vacuum_analyze_tables() -> None:
+    """After a big load (PostgreSQL): reclaim the row versions left by the search-vector
+    UPDATEs, set the visibility map, and refresh the planner's statistics. Must run
+    outside a transaction."""
     if not is_postgres():
         return
+    tables = [m._meta.db_table for m in (RegisteredModel, ModelVersion, ModelCard, Metric, Tag)]
+    tables.append(RegisteredModel.tags.through._meta.db_table)
     with connection.cursor() as cursor:
-        for model in (RegisteredModel, ModelVersion, ModelCard, Metric, Tag):
-            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
-        cursor.execute(f'ANALYZE "{RegisteredModel.tags.through._meta.db_table}"')
+        for table in tables:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')

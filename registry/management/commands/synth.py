@@ -7,7 +7,7 @@ audit events; the load as a whole is recorded as one audit event.
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from registry.demo.synthetic import analyze_tables, synth_catalog
+from registry.demo.synthetic import synth_catalog, vacuum_analyze_tables
 
 
 class Command(BaseCommand):
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 teams=teams,
                 progress=bar.update,
             )
-        analyze_tables()
+        vacuum_analyze_tables()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {result.models:,} models, {result.versions:,} versions, "
