@@ -2,7 +2,8 @@
 as CSV or JSON Lines.
 
 Rows are read in keyset batches on the sequence number and written out batch by batch,
-so memory stays flat whatever the size of the export. CSV is UTF-8 with a byte-order
+so memory stays flat whatever the size of the export. Timestamps are ISO 8601 in UTC
+with microseconds. CSV is UTF-8 with a byte-order
 mark (so spreadsheets detect the encoding), has a header row, and is written by the csv
 module with every text cell made formula-safe (spreadsheet_safe).
 
@@ -28,11 +29,15 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import F, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+
+from .models import AuditEvent
 
 BATCH_SIZE = 5000
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,12 +106,16 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
-def _rows(qs: QuerySet, batch_size: int) -> Iterator[list[tuple]]:
-    """The rows of `qs` as tuples of EVENT_FIELDS, oldest first, in keyset batches."""
+def _timestamp(value) -> str:
+    return value.isoformat(timespec="microseconds")
+
+
+def _batches(rows: QuerySet, batch_size: int) -> Iterator[list[tuple]]:
+    """`rows` (a values_list starting with the sequence) oldest first, in keyset batches."""
     last = None
-    base = qs.order_by("sequence").values_list(*EVENT_FIELDS)
+    rows = rows.order_by("sequence")
     while True:
-        batch = list((base if last is None else base.filter(sequence__gt=last))[:batch_size])
+        batch = list((rows if last is None else rows.filter(sequence__gt=last))[:batch_size])
         if not batch:
             return
         yield batch
@@ -121,19 +130,73 @@ def _json(value: Any) -> str:
 
 def _event_record(row: tuple) -> dict[str, Any]:
     record = dict(zip(EVENT_HEADER, row, strict=True))
-    record["timestamp"] = record["timestamp"].isoformat()
+    record["timestamp"] = _timestamp(record["timestamp"])
     return record
 
 
 def _event_cells(row: tuple) -> list:
     cells = list(row)
-    cells[1] = cells[1].isoformat()
+    cells[1] = _timestamp(cells[1])
     cells[13] = _json(cells[13])
     return [spreadsheet_safe(c) for c in cells]
 
 
+# On PostgreSQL the database formats each event's cells (the same text as _event_cells
+# and _event_record, except that JSON is spaced the way jsonb prints it), so Python only
+# moves finished rows from the cursor into the csv writer: several times faster.
+_ISO_TIME = """to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+_SAFE_TEXT = (
+    "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+    "THEN chr(39) || {c} ELSE {c} END"
+)
+# The free-text columns; the others hold choices, numbers, hashes and timestamps.
+_FREE_TEXT = {"actor_name", "model_name", "object_type", "object_id", "reason", "user_agent"}
+
+
+def _pg_column(name: str) -> str:
+    quote = connection.ops.quote_name
+    return f"{quote(AuditEvent._meta.db_table)}.{quote(name)}"
+
+
+def _pg_text(sql: str) -> RawSQL:
+    return RawSQL(sql, [], output_field=TextField())
+
+
+def _pg_csv_rows(qs: QuerySet) -> QuerySet:
+    columns = []
+    for name in EVENT_FIELDS:
+        column = _pg_column(name)
+        if name == "created_at":
+            columns.append(_pg_text(_ISO_TIME.format(c=column)))
+        elif name == "changes":
+            columns.append(_pg_text(f"{column}::text"))
+        elif name == "ip_address":
+            columns.append(_pg_text(f"host({column})"))
+        elif name in _FREE_TEXT:
+            columns.append(_pg_text(_SAFE_TEXT.format(c=column)))
+        else:
+            columns.append(F(name))
+    return qs.values_list(*columns)
+
+
+def _pg_json_lines(qs: QuerySet) -> QuerySet:
+    pairs = []
+    for key, name in zip(EVENT_HEADER, EVENT_FIELDS, strict=True):
+        value = _pg_column(name)
+        if name == "created_at":
+            value = _ISO_TIME.format(c=value)
+        elif name == "ip_address":
+            value = f"host({value})"
+        pairs.append(f"'{key}', {value}")
+    return qs.values_list("sequence", _pg_text(f"json_build_object({', '.join(pairs)})::text"))
+
+
+def _database_formats(use_database: bool | None) -> bool:
+    return connection.vendor == "postgresql" if use_database is None else use_database
+
+
 def gate_summary(gate_results: Any) -> str:
-    """'2/3 passed; failed: card_complete (2 sections empty)' for the contract's list."""
+    """'1/2 passed; failed: card_complete (2 sections empty)' for the contract's list."""
     if not gate_results:
         return ""
     if not isinstance(gate_results, list) or not all(
@@ -156,7 +219,7 @@ def _transition_record(row: tuple) -> dict[str, Any]:
     approved = changes.get("approved_by") or []
     return {
         "sequence": event["sequence"],
-        "timestamp": event["created_at"].isoformat(),
+        "timestamp": _timestamp(event["created_at"]),
         "model": event["model_name"],
         "version": event["version_number"],
         "from_stage": event["from_stage"],
@@ -192,39 +255,50 @@ def _transition_cells(row: tuple) -> list:
     return [spreadsheet_safe(c) for c in cells]
 
 
-def _csv(
-    qs: QuerySet, header: tuple, cells: Callable[[tuple], list], batch_size: int
-) -> Iterator[bytes]:
+def _csv(header: tuple, batches: Iterable[Iterable]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield codecs.BOM_UTF8 + buffer.getvalue().encode()
-    for batch in _rows(qs, batch_size):
+    for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(cells(row) for row in batch)
+        writer.writerows(batch)
         yield buffer.getvalue().encode()
 
 
-def _jsonl(qs: QuerySet, record: Callable[[tuple], dict], batch_size: int) -> Iterator[bytes]:
-    for batch in _rows(qs, batch_size):
-        yield "".join(_json(record(row)) + "\n" for row in batch).encode()
+def _lines(batches: Iterable[Iterable[str]]) -> Iterator[bytes]:
+    for batch in batches:
+        yield "".join(line + "\n" for line in batch).encode()
 
 
-def events_csv(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    return _csv(qs, EVENT_HEADER, _event_cells, batch_size)
+def events_csv(
+    qs: QuerySet, batch_size: int = BATCH_SIZE, *, use_database: bool | None = None
+) -> Iterator[bytes]:
+    if _database_formats(use_database):
+        return _csv(EVENT_HEADER, _batches(_pg_csv_rows(qs), batch_size))
+    batches = _batches(qs.values_list(*EVENT_FIELDS), batch_size)
+    return _csv(EVENT_HEADER, (map(_event_cells, batch) for batch in batches))
 
 
-def events_jsonl(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    return _jsonl(qs, _event_record, batch_size)
+def events_jsonl(
+    qs: QuerySet, batch_size: int = BATCH_SIZE, *, use_database: bool | None = None
+) -> Iterator[bytes]:
+    if _database_formats(use_database):
+        batches = _batches(_pg_json_lines(qs), batch_size)
+        return _lines((line for _, line in batch) for batch in batches)
+    batches = _batches(qs.values_list(*EVENT_FIELDS), batch_size)
+    return _lines((_json(_event_record(row)) for row in batch) for batch in batches)
 
 
 def transitions_csv(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    return _csv(qs.exclude(to_stage=""), TRANSITION_HEADER, _transition_cells, batch_size)
+    batches = _batches(qs.exclude(to_stage="").values_list(*EVENT_FIELDS), batch_size)
+    return _csv(TRANSITION_HEADER, (map(_transition_cells, batch) for batch in batches))
 
 
 def transitions_jsonl(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    return _jsonl(qs.exclude(to_stage=""), _transition_record, batch_size)
+    batches = _batches(qs.exclude(to_stage="").values_list(*EVENT_FIELDS), batch_size)
+    return _lines((_json(_transition_record(row)) for row in batch) for batch in batches)
 
 
 @dataclass(frozen=True)

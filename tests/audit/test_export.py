@@ -10,7 +10,13 @@ from django.db import transaction
 from django.urls import reverse
 
 from audit.actions import Action
-from audit.export import EVENT_HEADER, TRANSITION_HEADER, events_csv, gate_summary
+from audit.export import (
+    EVENT_HEADER,
+    TRANSITION_HEADER,
+    events_csv,
+    events_jsonl,
+    gate_summary,
+)
 from audit.models import AuditEvent
 from audit.selectors import EventFilter, events_filtered
 from audit.services import event_record
@@ -87,7 +93,7 @@ def test_the_csv_export_holds_every_filtered_event_and_its_hash(auditor_client, 
     row, event = rows[0], expected[0]
     assert row["hash"] == event.hash and row["prev_hash"] == event.prev_hash
     assert row["model"] == version.model.name and row["version"] == str(version.number)
-    assert row["timestamp"] == event.created_at.isoformat()
+    assert row["timestamp"] == event.created_at.isoformat(timespec="microseconds")
     assert json.loads(row["changes"]) == event.changes
 
 
@@ -126,7 +132,7 @@ def test_the_transitions_csv_has_one_row_per_transition(auditor_client, transiti
     first, second = rows
     assert first == {
         "sequence": str(transitions[0].sequence),
-        "timestamp": transitions[0].created_at.isoformat(),
+        "timestamp": transitions[0].created_at.isoformat(timespec="microseconds"),
         "model": version.model.name,
         "version": str(version.number),
         "from_stage": "none",
@@ -198,3 +204,40 @@ def test_an_invalid_filter_exports_nothing(auditor_client):
 def test_gate_summary_of_an_unexpected_shape_is_its_json():
     assert gate_summary({"min_auc": True}) == '{"min_auc": true}'
     assert gate_summary([]) == ""
+
+
+@pytest.mark.postgres
+def test_postgresql_formats_the_same_cells_as_python(version, admin_user):
+    """The database-formatted export (PostgreSQL) and the Python one (SQLite) agree."""
+    from django.test import RequestFactory
+
+    from audit.context import RequestContextMiddleware
+
+    def record():
+        for reason in ["=1+1", "@x", "-y", "+z", "\tt", "\rr", "plain", "Grüße 🚀", ""]:
+            with transaction.atomic():
+                event_record(
+                    actor=admin_user,
+                    action=Action.MODEL_UPDATED,
+                    version=version,
+                    reason=reason,
+                    changes={"z": [1, 2.5, None], "a": {"ü": "=formula"}},
+                )
+
+    request = RequestFactory().get("/", REMOTE_ADDR="::ffff:10.0.0.1", HTTP_USER_AGENT="=UA")
+    RequestContextMiddleware(lambda request: record())(request)
+    qs = AuditEvent.objects.all()
+
+    def csv_of(use_database):
+        rows = _csv_rows(b"".join(events_csv(qs, batch_size=4, use_database=use_database)))
+        for row in rows:
+            row["changes"] = json.loads(row["changes"])
+        return rows
+
+    def jsonl_of(use_database):
+        body = b"".join(events_jsonl(qs, batch_size=4, use_database=use_database))
+        return [json.loads(line) for line in body.decode().splitlines()]
+
+    assert csv_of(True) == csv_of(False)
+    assert jsonl_of(True) == jsonl_of(False)
+    assert len(csv_of(True)) == AuditEvent.objects.count()
