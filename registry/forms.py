@@ -1,6 +1,7 @@
-"""Browser forms of the registry. They shape input for a service; the services validate
-the rules (license, name format and uniqueness, tags), and the forms show the services'
-errors next to the fields they concern."""
+"""Browser forms of the registry. They shape input for a service, which enforces the rules
+(license, name format and uniqueness, tags); the forms show the services' errors next to
+the fields they concern. Field formats are also checked here with the shared validators,
+so that a user sees every mistake in one round."""
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from .choices import CARD_SECTIONS, DataClassification
 from .models import RegisteredModel, Team
 from .selectors import teams_for_user
+from .validators import validate_license, validate_model_name
 
 CARD_SECTION_HELP = {
     "model_details": "Who built it and when, the architecture, inputs and outputs.",
@@ -42,6 +44,7 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
 
     name = forms.CharField(
         max_length=100,
+        validators=[validate_model_name],
         help_text="Letters, digits, '.', '_' or '-'. Unique across the company, ignoring case.",
     )
     team = forms.ModelChoiceField(
@@ -55,7 +58,9 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         help_text="What the model does, in a sentence or two.",
     )
     purpose = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text=_help("purpose"))
-    license = forms.CharField(max_length=200, help_text=_help("license"))
+    license = forms.CharField(
+        max_length=200, validators=[validate_license], help_text=_help("license")
+    )
     data_classification = forms.ChoiceField(
         choices=DataClassification.choices, help_text=_help("data_classification")
     )

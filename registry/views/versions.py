@@ -89,7 +89,7 @@ def _metadata_rows(a: ModelVersion, b: ModelVersion) -> list[dict[str, Any]]:
             "Stage": STAGE_LABELS.get(v.stage, v.stage),
             "Framework": FRAMEWORK_LABELS.get(v.framework, v.framework)
             + (f" ({v.flavor})" if v.flavor else ""),
-            "Artifact": v.artifact_filename or v.artifact_uri or "—",
+            "Artifact": v.artifact_uri or v.artifact_filename or "—",
             "Artifact SHA-256": v.artifact_sha256 or "—",
             "Artifact size": filesizeformat(v.artifact_size) if v.artifact_size else "—",
             "Code repository": v.code_repository or "—",

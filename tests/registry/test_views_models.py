@@ -259,3 +259,12 @@ def test_the_production_version_is_named_even_when_not_on_the_page(signed_in, mo
         r'<a href="[^"]+/v/1/">v1</a>\s*\(1\.0\.0\) is the version in production', html
     )
     assert 'id="version-1"' not in html  # it lives on page 2 of the table
+
+
+def test_every_mistake_is_reported_in_one_round(signed_in, team, member):
+    response = signed_in.post(
+        CREATE, valid_form(team, member, purpose="", license="GPL-banana", name="bad name")
+    )
+    assert "This field is required." in field_errors(response, "purpose")
+    assert "is not an SPDX license identifier" in field_errors(response, "license")
+    assert "Use 1-100 letters" in field_errors(response, "name")
