@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from .views import models, schema, versions
+from .views import fallback, models, schema, versions
 
 app_name = "api"
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path(f"{VERSION}lineage/", versions.VersionLineageView.as_view(), name="version-lineage"),
     path(f"{VERSION}artifact/", versions.VersionArtifactView.as_view(), name="version-artifact"),
     path("versions/", versions.VersionSearchView.as_view(), name="version-search"),
+    # Last: anything else under /api/ is a JSON 404 (and no slash-appending redirect,
+    # which would turn a pipeline's POST into a GET).
+    re_path(r"^(?P<path>.*)$", fallback.not_found),
 ]

@@ -297,3 +297,20 @@ def test_it_lists_teams_with_their_members(api, team, other_team, member, outsid
         },
         {"slug": "search-ranking", "name": "Search Ranking", "description": "", "members": ["bob"]},
     ]
+
+
+def test_the_team_list_query_count_does_not_grow(api, admin_user, django_user_model):
+    from registry.services import team_create, team_member_add
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/api/teams/").status_code == 200
+        return len(queries)
+
+    count_queries()
+    few = count_queries()
+    for i in range(5):
+        team = team_create(actor=admin_user, name=f"Team {i}")
+        user = django_user_model.objects.create_user(f"user-{i}")
+        team_member_add(actor=admin_user, team=team, user=user)
+    assert count_queries() == few <= 4

@@ -39,6 +39,12 @@ def test_the_docs_page_renders_for_a_signed_in_user(client, member):
     assert b"/api/schema/" in response.content
 
 
+def test_the_docs_page_renders_for_a_token_holder(api):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content
+
+
 def test_the_docs_page_sends_anonymous_visitors_to_sign_in(client):
     response = client.get("/api/docs/")
     assert response.status_code == 302
