@@ -36,6 +36,7 @@ def _model_response(request, name: str, *, status_code: int = status.HTTP_200_OK
     get=extend_schema(
         operation_id="teams_list",
         tags=["teams"],
+        summary="List teams",
         responses={200: TeamSerializer(many=True), **error_responses()},
     )
 )
@@ -106,6 +107,7 @@ class ModelDetailView(APIView):
     @extend_schema(
         operation_id="models_retrieve",
         tags=["models"],
+        summary="Get a model",
         parameters=[NAME],
         responses={200: RegisteredModelSerializer, **error_responses(404)},
     )

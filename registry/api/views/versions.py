@@ -54,6 +54,7 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
     @extend_schema(
         operation_id="versions_list",
         tags=["versions"],
+        summary="List a model's versions",
         parameters=[NAME],
         responses={200: VersionSerializer(many=True), **error_responses(404)},
     )
@@ -93,6 +94,7 @@ class VersionDetailView(APIView):
     @extend_schema(
         operation_id="versions_retrieve",
         tags=["versions"],
+        summary="Get a version with its metrics, data and lineage",
         parameters=VERSION_PATH,
         responses={200: VersionDetailSerializer, **error_responses(404)},
     )
@@ -137,17 +139,19 @@ class _VersionPartView(generics.GenericAPIView):
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
-def _part_schema(part: str, body, output):
+def _part_schema(part: str, title: str, body, output):
     return extend_schema_view(
         get=extend_schema(
             operation_id=f"versions_{part}_retrieve",
             tags=["versions"],
+            summary=f"Get the {title}",
             parameters=VERSION_PATH,
             responses={200: output, **error_responses(404)},
         ),
         post=extend_schema(
             operation_id=f"versions_{part}_attach",
             tags=["versions"],
+            summary=f"Add to the {title}",
             parameters=VERSION_PATH,
             request=body,
             responses={201: output, **error_responses(400, 403, 404, 409)},
@@ -155,7 +159,7 @@ def _part_schema(part: str, body, output):
     )
 
 
-@_part_schema("metrics", MetricsSerializer, MetricsSerializer)
+@_part_schema("metrics", "metrics", MetricsSerializer, MetricsSerializer)
 class VersionMetricsView(_VersionPartView):
     """Evaluation metrics. A metric already recorded on a dataset is not overwritten (409)."""
 
@@ -163,7 +167,7 @@ class VersionMetricsView(_VersionPartView):
     service = staticmethod(services.metrics_attach)
 
 
-@_part_schema("params", ParamsSerializer, ParamsSerializer)
+@_part_schema("params", "hyper-parameters", ParamsSerializer, ParamsSerializer)
 class VersionParamsView(_VersionPartView):
     """Hyper-parameters. New names are added; a recorded name with another value is 409."""
 
@@ -171,7 +175,7 @@ class VersionParamsView(_VersionPartView):
     service = staticmethod(services.params_attach)
 
 
-@_part_schema("data_versions", DataVersionsSerializer, DataVersionsSerializer)
+@_part_schema("data_versions", "data versions", DataVersionsSerializer, DataVersionsSerializer)
 class VersionDataVersionsView(_VersionPartView):
     """The dataset versions the model was trained and evaluated on."""
 
@@ -179,7 +183,7 @@ class VersionDataVersionsView(_VersionPartView):
     service = staticmethod(services.data_versions_attach)
 
 
-@_part_schema("lineage", LineageInputSerializer, LineageSerializer)
+@_part_schema("lineage", "lineage", LineageInputSerializer, LineageSerializer)
 class VersionLineageView(_VersionPartView):
     """Which versions this one was fine-tuned or derived from, and which derive from it.
     A link that would make a cycle is refused (400)."""
