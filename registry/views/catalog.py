@@ -1,6 +1,8 @@
 """The catalog: full-text search, facets, sorting and pagination, all carried in the URL
 so that a search can be shared by copying the address."""
 
+from dataclasses import replace
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -32,10 +34,10 @@ def _without(params, name: str, value: str | None = None) -> str:
 def _facet_groups(query: CatalogQuery, facets: dict[str, list[FacetValue]]):
     groups = []
     for name in FACETS:
-        values = list(facets.get(name, []))
-        for value in values:
-            if name == "stage" and value.value == Stage.NONE:
-                value.label = "Not staged"
+        values = [
+            replace(v, label="Not staged") if name == "stage" and v.value == Stage.NONE else v
+            for v in facets.get(name, [])
+        ]
         # A selected value with no hits left must stay visible, or resubmitting the
         # form would silently drop it.
         shown = {v.value for v in values}
