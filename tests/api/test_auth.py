@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.models import ActorKind, AuditEvent
 from registry.models import APIToken
 from registry.services import token_create, token_revoke
 
@@ -76,8 +77,6 @@ def test_a_session_write_needs_the_csrf_token(member, team):
 
 
 def test_writes_by_token_are_audited_as_token_actions(api, model):
-    from audit.models import ActorKind, AuditEvent
-
     response = api.patch(f"/api/models/{model.name}/", {"purpose": "New purpose."})
     assert response.status_code == 200
     event = AuditEvent.objects.order_by("-sequence").first()

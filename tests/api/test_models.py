@@ -8,7 +8,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from registry.choices import Stage
 from registry.models import RegisteredModel
-from registry.services import model_permission_grant
+from registry.services import model_permission_grant, team_create, team_member_add
 
 from .payloads import errors_of
 
@@ -300,8 +300,6 @@ def test_it_lists_teams_with_their_members(api, team, other_team, member, outsid
 
 
 def test_the_team_list_query_count_does_not_grow(api, admin_user, django_user_model):
-    from registry.services import team_create, team_member_add
-
     def count_queries():
         with CaptureQueriesContext(connection) as queries:
             assert api.get("/api/teams/").status_code == 200
