@@ -145,9 +145,8 @@ def _event_cells(row: tuple) -> list:
 # and _event_record, except that JSON is spaced the way jsonb prints it), so Python only
 # moves finished rows from the cursor into the csv writer: several times faster.
 _ISO_TIME = """to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-_SAFE_TEXT = (
-    "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-    "THEN chr(39) || {c} ELSE {c} END"
+_SAFE_TEXT = (  # ascii(): the first character's code; = + - @ tab CR get a leading quote
+    "CASE WHEN ascii({c}) IN (61, 43, 45, 64, 9, 13) THEN chr(39) || {c} ELSE {c} END"
 )
 # The free-text columns; the others hold choices, numbers, hashes and timestamps.
 _FREE_TEXT = {"actor_name", "model_name", "object_type", "object_id", "reason", "user_agent"}
@@ -257,7 +256,9 @@ def _transition_cells(row: tuple) -> list:
 
 def _csv(header: tuple, batches: Iterable[Iterable]) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Quoting every cell is valid CSV for any reader and nearly twice as fast to write
+    # as deciding per cell (QUOTE_MINIMAL scans each character).
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     writer.writerow(header)
     yield codecs.BOM_UTF8 + buffer.getvalue().encode()
     for batch in batches:
