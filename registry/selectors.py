@@ -262,10 +262,12 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
     if query.q or query.filters:
         facets, total = _facets(query)
     else:
-        facets, total = cache.get_or_set(
+        facets, _ = cache.get_or_set(
             UNFILTERED_FACETS_KEY, lambda: _facets(query), UNFILTERED_FACETS_SECONDS
         )
-    qs = _filtered(query).select_related("team")
+        # The total is always fresh: a stale one could hide the newest models' page.
+        total = RegisteredModel.objects.count()
+    qs = _filtered(query).select_related("team", "owner")
     if query.sort == "relevance" and query.q and is_postgres():
         rank = SearchRank(
             F("search_vector"), SearchQuery(query.q, search_type="websearch", config=SEARCH_CONFIG)
@@ -287,11 +289,12 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
 
 
 def model_get(name: str) -> RegisteredModel:
-    """A model by name (any case) with its team, owner and tags, or Http404."""
+    """A model by name (any case) with its team and owner, or Http404."""
+    # Pages show model.tag_list (kept in step with the tags by the services), so the
+    # tags table is not read here.
     model = (
         RegisteredModel.objects.select_related("team", "owner")
         .defer("search_text", "search_vector")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .filter(name__iexact=name)
         .first()
     )
@@ -309,10 +312,16 @@ def model_versions(model: RegisteredModel) -> QuerySet:
     )
 
 
-def model_metric_series(model: RegisteredModel) -> dict[str, list[dict[str, Any]]]:
-    """For the chart: {"metric@dataset": [{"version": n, "label": l, "value": v}, ...]}."""
+def model_metric_series(
+    model: RegisteredModel, *, last_versions: int = 200
+) -> dict[str, list[dict[str, Any]]]:
+    """For the charts, over the newest `last_versions` versions (bounded so a model with
+    10,000 versions stays fast): {"metric (dataset)": [{"version", "label", "value",
+    "higher_is_better"}, ...]} in version order."""
     rows = (
-        Metric.objects.filter(version__model=model)
+        Metric.objects.filter(
+            version__model=model, version__number__gt=model.last_version_number - last_versions
+        )
         .order_by("name", "dataset", "version__number")
         .values("name", "dataset", "value", "higher_is_better", "version__number", "version__label")
     )
@@ -330,12 +339,13 @@ def model_metric_series(model: RegisteredModel) -> dict[str, list[dict[str, Any]
     return series
 
 
-def model_lineage(model: RegisteredModel) -> list[VersionParent]:
-    """Every lineage edge touching the model's versions (inside and across models)."""
+def model_lineage(model: RegisteredModel, *, limit: int = 100) -> list[VersionParent]:
+    """The `limit` newest lineage edges touching the model's versions, inside the model
+    and across models."""
     return list(
         VersionParent.objects.filter(Q(child__model=model) | Q(parent__model=model))
         .select_related("child__model", "parent__model")
-        .order_by("child__model__name", "child__number", "parent__number")
+        .order_by("-pk")[:limit]
     )
 
 

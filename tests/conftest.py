@@ -11,6 +11,8 @@ REQUIRE_POSTGRES = os.environ.get("MODELGATE_REQUIRE_POSTGRES") == "1"
 def pytest_configure(config):
     from django.conf import settings
 
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if REQUIRE_POSTGRES and not settings.IS_POSTGRES:
         raise pytest.UsageError(
             "MODELGATE_REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL."

@@ -9,19 +9,22 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 
+from audit.selectors import events_for_model
+
 from .. import services
 from ..choices import Stage
 from ..errors import Conflict
 from ..forms import ModelMetadataForm, model_initial
-from ..models import Metric, ModelVersion, RegisteredModel, VersionParent
+from ..models import ModelVersion, RegisteredModel, VersionParent
 from ..permissions import can_edit_model, require_edit_model
-from ..selectors import model_get, model_versions
+from ..selectors import model_get, model_lineage, model_metric_series, model_versions
 
 VERSIONS_PER_PAGE = 50
 # The page must stay fast for a model with 10,000 versions: charts and lineage show
 # only the most recent part of the history, and the page says so.
 CHART_VERSIONS = 200
 LINEAGE_LIMIT = 100
+HISTORY_LIMIT = 20
 
 
 def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, ModelVersion | None]:
@@ -43,38 +46,6 @@ def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, Mode
     return page, versions, production
 
 
-def _recent_metric_series(model: RegisteredModel, versions: int) -> dict[str, list[dict]]:
-    """selectors.model_metric_series limited to the newest `versions` versions."""
-    rows = (
-        Metric.objects.filter(
-            version__model=model, version__number__gt=model.last_version_number - versions
-        )
-        .order_by("name", "dataset", "version__number")
-        .values("name", "dataset", "value", "higher_is_better", "version__number", "version__label")
-    )
-    series: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        key = f"{r['name']} ({r['dataset']})" if r["dataset"] else r["name"]
-        series.setdefault(key, []).append(
-            {
-                "version": r["version__number"],
-                "label": r["version__label"],
-                "value": r["value"],
-                "higher_is_better": r["higher_is_better"],
-            }
-        )
-    return series
-
-
-def _recent_lineage(model: RegisteredModel, limit: int) -> list[VersionParent]:
-    """selectors.model_lineage limited to the `limit` newest edges."""
-    return list(
-        VersionParent.objects.filter(Q(child__model=model) | Q(parent__model=model))
-        .select_related("child__model", "parent__model")
-        .order_by("-pk")[:limit]
-    )
-
-
 def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[str, list]:
     groups: dict[str, list] = {"from_other_models": [], "used_by_other_models": [], "within": []}
     for edge in edges:
@@ -93,8 +64,8 @@ def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[
 def model_detail(request, name):
     model = model_get(name)
     page, versions, production = _versions_page(model, request.GET.get("page"))
-    series = _recent_metric_series(model, CHART_VERSIONS)
-    lineage = _recent_lineage(model, LINEAGE_LIMIT)
+    series = model_metric_series(model, last_versions=CHART_VERSIONS)
+    lineage = model_lineage(model, limit=LINEAGE_LIMIT)
     return render(
         request,
         "registry/model_detail.html",
@@ -114,6 +85,7 @@ def model_detail(request, name):
             "lineage": _lineage_groups(model, lineage),
             "lineage_count": len(lineage),
             "lineage_truncated": len(lineage) >= LINEAGE_LIMIT,
+            "history_events": events_for_model(model, limit=HISTORY_LIMIT),
         },
     )
 
