@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 from .export import EXPORT_KINDS
 from .forms import EventFilterForm
 from .selectors import (
-    EventFilter,
     attach_model_links,
     events_filtered,
     events_page,
@@ -38,23 +37,20 @@ def _cursor(request, name: str) -> int | None:
 @require_GET
 def events(request):
     _require_auditor(request)
-    form = EventFilterForm(request.GET or None)
-    valid = form.is_valid() if form.is_bound else True
-    event_filter = form.to_filter() if form.is_bound and valid else EventFilter()
-    page = None
+    form = EventFilterForm(request.GET)  # every field is optional: no filter, all events
+    page, valid = None, form.is_valid()
     if valid:
         page = events_page(
-            events_filtered(event_filter),
+            events_filtered(form.to_filter()),
             before=_cursor(request, "before"),
             after=_cursor(request, "after"),
         )
-    if page:
         attach_model_links(page.events)
     context = {
         "nav": "audit",
         "form": form,
         "page": page,
-        "filter_values": event_filter.as_dict() if valid else {},
+        "filter_values": form.to_filter().as_dict() if valid else {},
         "verification": verification_last(),
         "export_kinds": EXPORT_KINDS,
     }
