@@ -255,9 +255,10 @@ class _KnownCountPaginator(Paginator):
 def catalog_search(query: CatalogQuery) -> CatalogResult:
     """One page of the catalog with facet counts.
 
-    PostgreSQL: 4 queries (facets+total, tags, teams, page) + 1 per selected scalar facet
-    + 1 to prefetch the page's tags. The unfiltered catalog's facets (the landing page,
-    a scan of every model) are cached for UNFILTERED_FACETS_SECONDS.
+    PostgreSQL: 4 queries (facets+total, tags, teams, page) + 1 per selected scalar facet.
+    Rows carry their tags in `tag_list`; the tags table is not read. The unfiltered
+    catalog's facets (the landing page, a scan of every model) are cached for
+    UNFILTERED_FACETS_SECONDS.
     """
     if query.q or query.filters:
         facets, total = _facets(query)
@@ -281,9 +282,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
             "updated": "updated_at",
         }
         qs = qs.order_by(order.get(query.sort, "name"), "pk")
-    qs = qs.defer("search_text", "search_vector").prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
-    )
+    qs = qs.defer("search_text", "search_vector")
     page = _KnownCountPaginator(qs, query.per_page, count=total).get_page(query.page)
     return CatalogResult(query=query, page=page, facets=facets)
 

@@ -46,7 +46,7 @@ class TeamSerializer(serializers.ModelSerializer):
 class RegisteredModelSerializer(serializers.ModelSerializer):
     team = TeamRefSerializer(read_only=True)
     owner = serializers.CharField(source="owner.username", read_only=True)
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = serializers.ListField(source="tag_list", child=serializers.CharField(), read_only=True)
     stage = serializers.ChoiceField(
         source="current_stage",
         choices=Stage.choices,
