@@ -270,7 +270,9 @@ def write_results(results: list[Scenario], size: dict, notes: dict, args) -> Non
         "# Catalog benchmark",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/catalog.py` on "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL {pg_version}.",
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL {pg_version}; "
+        f"load average {os.getloadavg()[0]:.1f} when it finished (anything above the CPU "
+        "count means other work competed for the machine).",
         "",
         f"Dataset: {size['models']:,} models, {size['versions']:,} versions, "
         f"{size['cards']:,} model cards, {size['metrics']:,} metrics.",
