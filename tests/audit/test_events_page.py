@@ -1,6 +1,7 @@
 """The audit page: filters, keyset pages, links to the objects, the last verification."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -11,7 +12,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.models import AuditEvent, VerificationRun
 from audit.services import event_record
-from audit.verification import chain_verify
+from audit.verification import chain_check, chain_verify
 from registry.models import RegisteredModel
 from registry.services import model_update
 
@@ -118,6 +119,31 @@ def test_filter_by_date_range_includes_the_end_day(auditor_client, admin_user):
         assert (event.sequence in _sequences(response)) is included, (start, end)
     response = auditor_client.get(URL, {"date_to": today - dt.timedelta(days=1)})
     assert "No events match" in response.content.decode()
+
+
+def test_a_date_range_allows_for_app_servers_with_skewed_clocks(auditor_client, admin_user):
+    """Event 3 was written after event 2 by a server whose clock ran 4 minutes behind."""
+    times = [
+        dt.datetime(2024, 1, 1, 23, 50, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 2, 0, 3, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 1, 23, 59, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 2, 0, 2, tzinfo=dt.UTC),
+        dt.datetime(2024, 1, 2, 0, 10, tzinfo=dt.UTC),
+    ]
+    for moment in times:
+        with mock.patch("django.utils.timezone.now", return_value=moment):
+            with transaction.atomic():
+                event_record(actor=admin_user, action=Action.TEAM_CREATED)
+    assert chain_check().ok
+
+    def shown(**dates):
+        return sorted(_sequences(auditor_client.get(URL, dates)))
+
+    assert shown(date_to="2024-01-01") == [1, 3]
+    assert shown(date_from="2024-01-02") == [2, 4, 5]
+    assert shown(date_from="2024-01-02", date_to="2024-01-02") == [2, 4, 5]
+    assert shown(date_from="2024-01-01", date_to="2024-01-01") == [1, 3]
+    assert shown(date_from="2024-01-03") == []
 
 
 def test_stage_transitions_only(auditor_client, version, member):
