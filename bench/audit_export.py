@@ -212,6 +212,7 @@ def _page_timings(client) -> list[dict]:
         ("transitions, deep", {"transitions_only": "on", "before": head // 10}),
         ("actor filter", {"actor": "user007"}),
         ("one day, a month back", {"date_from": "2022-01-15", "date_to": "2022-01-15"}),
+        ("a whole month", {"date_from": "2022-01-01", "date_to": "2022-01-31"}),
     ]
     out = []
     for label, params in cases:
@@ -356,6 +357,10 @@ def write_results(data: dict, events: int, seeded: dict) -> None:
     b = data["breakdown"]
     lines += [
         "",
+        "The filtered exports read rows scattered over the table (an index, then the heap),"
+        " and the transitions export formats each row in Python (requested_by, approved_by,"
+        " gate summary), so their rates are lower; the targets are for the full export.",
+        "",
         "## Where the CSV time goes",
         "",
         f"Measured separately on the first {b['rows']:,} events in the same process:",
@@ -371,9 +376,6 @@ def write_results(data: dict, events: int, seeded: dict) -> None:
     ]
     v = data["verify"]
     lines += [
-        "",
-        "The small filtered exports (action, transitions) are not expected to reach the rows/s"
-        " target: their time is dominated by finding the matching rows, not by writing them.",
         "",
         "## Chain verification",
         "",
