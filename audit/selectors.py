@@ -74,7 +74,7 @@ def events_filtered(event_filter: EventFilter) -> QuerySet[AuditEvent]:
             qs = qs.filter(sequence__lt=after)
     if f.model:
         model_id = (
-            RegisteredModel.objects.filter(name__iexact=f.model).values_list("pk", flat=True)
+            RegisteredModel.objects.filter(name__lower=f.model.lower()).values_list("pk", flat=True)
         ).first()
         # A model's whole history even if it was renamed; a deleted one by its old name.
         qs = qs.filter(model_id=model_id) if model_id else qs.filter(model_name=f.model)

@@ -93,6 +93,8 @@ if DATABASES["default"]["ENGINE"] not in (
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL or SQLite.")
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if not IS_POSTGRES:
+    if DATABASES["default"]["NAME"] == str(VAR_DIR / "modelgate.sqlite3"):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default on a fresh clone
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 

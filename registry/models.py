@@ -114,6 +114,7 @@ class RegisteredModel(models.Model):
             models.UniqueConstraint(Lower("name"), name="unique_model_name_ci"),
         ]
         indexes = [
+            models.Index(fields=["name", "id"]),  # the catalog's default order
             models.Index(fields=["team", "name"]),
             models.Index(fields=["-updated_at"]),
             models.Index(fields=["current_stage"]),

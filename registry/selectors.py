@@ -294,7 +294,7 @@ def model_get(name: str) -> RegisteredModel:
     model = (
         RegisteredModel.objects.select_related("team", "owner")
         .defer("search_text", "search_vector")
-        .filter(name__iexact=name)
+        .filter(name__lower=name.lower())
         .first()
     )
     if model is None:

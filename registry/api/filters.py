@@ -7,9 +7,7 @@ from ..models import ModelVersion
 
 
 class VersionFilter(django_filters.FilterSet):
-    model = django_filters.CharFilter(
-        field_name="model__name", lookup_expr="iexact", help_text="Model name (any case)."
-    )
+    model = django_filters.CharFilter(method="filter_model", help_text="Model name (any case).")
     team = django_filters.CharFilter(field_name="model__team__slug", help_text="Team slug.")
     stage = django_filters.MultipleChoiceFilter(choices=Stage.choices)
     framework = django_filters.MultipleChoiceFilter(choices=Framework.choices)
@@ -24,3 +22,6 @@ class VersionFilter(django_filters.FilterSet):
     class Meta:
         model = ModelVersion
         fields = []
+
+    def filter_model(self, queryset, name, value):
+        return queryset.filter(model__name__lower=value.lower())

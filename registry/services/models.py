@@ -57,7 +57,7 @@ def _set_tags(model: RegisteredModel, names: list[str]) -> None:
 
 
 def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
-    clash = RegisteredModel.objects.filter(name__iexact=name)
+    clash = RegisteredModel.objects.filter(name__lower=name.lower())
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():

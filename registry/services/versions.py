@@ -409,7 +409,7 @@ def parse_parent_ref(ref: Mapping[str, Any]) -> Parent:
     """Resolve {"model": name, "version": number, "relation": ...} to a version."""
     try:
         parent = ModelVersion.objects.select_related("model").get(
-            model__name__iexact=str(ref.get("model", "")), number=int(ref.get("version"))
+            model__name__lower=str(ref.get("model", "")).lower(), number=int(ref.get("version"))
         )
     except (ModelVersion.DoesNotExist, TypeError, ValueError):
         raise ValidationError(

@@ -56,10 +56,6 @@ def test_a_data_scientist_edits_only_their_teams_models(page, demo_logins):
     expect(page.locator("#edit-model")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalog table overflows at 1280 px with the demo's long names (reported to the lead)",
-)
 def test_the_catalog_fits_a_1280px_window_without_sideways_scrolling(page, demo_logins):
     sign_in(page, "priya", demo_logins["priya"])
     expect(page.locator("#result-count")).to_contain_text("15 models")
