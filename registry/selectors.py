@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -132,8 +132,8 @@ def _facet_filter(qs: QuerySet, name: str, values: list[str]) -> QuerySet:
     raise ValueError(name)
 
 
-def _filtered(query: CatalogQuery, *, skip: str | None = None) -> QuerySet:
-    qs = _text_filter(RegisteredModel.objects.all(), query.q)
+def _filtered(query: CatalogQuery, *, skip: str | None = None, rows=None) -> QuerySet:
+    qs = _text_filter(RegisteredModel.objects.all() if rows is None else rows, query.q)
     for name, values in query.filters.items():
         if name != skip:
             qs = _facet_filter(qs, name, values)
@@ -200,24 +200,24 @@ def _tag_counts(qs: QuerySet) -> dict[str, int]:
     return {r["name"]: r["n"] for r in rows}
 
 
-def _facets(query: CatalogQuery) -> tuple[dict[str, list[FacetValue]], int]:
-    """Facet values with counts, and the number of matching models.
+def _facet_counts(query: CatalogQuery, shared: dict[str, dict], total: int):
+    """Add the counts of the facets that have a selection to `shared` (one query each).
 
     Scalar facets are disjunctive: a facet's counts ignore its own selection, so a user
-    can widen it. Facets without a selection share one grouped query; each facet with a
-    selection needs one more. Tags are conjunctive (a model must carry every selected
-    tag), so their counts use every filter.
+    can widen it. Tags are conjunctive (a model must carry every selected tag), so their
+    counts use every filter and come with the shared counts.
     """
-    selected_scalars = [f for f in SCALAR_FACETS if f in query.filters]
-    shared = [f for f in SCALAR_FACETS if f not in query.filters]
-    all_filters = _filtered(query)
-    counts, total = _grouped_counts(all_filters, shared)
-    for facet in selected_scalars:
-        own, _ = _grouped_counts(_filtered(query, skip=facet), [facet])
-        counts.update(own)
-    counts["tag"] = _tag_counts(all_filters)
+    counts = dict(shared)
+    for facet in SCALAR_FACETS:
+        if facet in query.filters:
+            own, _ = _grouped_counts(_filtered(query, skip=facet), [facet])
+            counts.update(own)
+    return counts, total
 
-    team_ids = [v for v in counts["team"]]
+
+def _facet_values(query: CatalogQuery, counts: dict[str, dict]) -> dict[str, list[FacetValue]]:
+    """Counts turned into labelled, sorted facet values (one query for team names)."""
+    team_ids = list(counts["team"])
     teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids)} if team_ids else {}
     result: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
@@ -237,7 +237,18 @@ def _facets(query: CatalogQuery) -> tuple[dict[str, list[FacetValue]], int]:
             values.append(FacetValue(value, label, n, value in selected))
         values.sort(key=lambda v: (-v.count, v.label.lower()))
         result[facet] = values[:FACET_LIMIT]
-    return result, total
+    return result
+
+
+def _facets(query: CatalogQuery) -> tuple[dict[str, list[FacetValue]], int]:
+    """Facet values and the number of matching models, a query per kind of count."""
+    all_filters = _filtered(query)
+    shared, total = _grouped_counts(
+        all_filters, [f for f in SCALAR_FACETS if f not in query.filters]
+    )
+    shared["tag"] = _tag_counts(all_filters)
+    counts, total = _facet_counts(query, shared, total)
+    return _facet_values(query, counts), total
 
 
 class _KnownCountPaginator(Paginator):
@@ -252,14 +263,94 @@ class _KnownCountPaginator(Paginator):
         return self._known_count
 
 
-def catalog_search(query: CatalogQuery) -> CatalogResult:
-    """One page of the catalog with facet counts.
+def _ordered(qs: QuerySet, query: CatalogQuery) -> QuerySet:
+    if query.sort == "relevance" and query.q and is_postgres():
+        return qs.annotate(rank=_rank(query.q)).order_by("-rank", "name", "pk")
+    return qs.order_by(SORT_COLUMNS.get(query.sort, "name"), "pk")
 
-    PostgreSQL: 4 queries (facets+total, tags, teams, page) + 1 per selected scalar facet.
-    Rows carry their tags in `tag_list`; the tags table is not read. The unfiltered
-    catalog's facets (the landing page, a scan of every model) are cached for
-    UNFILTERED_FACETS_SECONDS.
+
+def _rank(q: str) -> SearchRank:
+    return SearchRank(
+        F("search_vector"), SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+    )
+
+
+def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dict], int, list[int]]:
+    """PostgreSQL: the matching rows are read once (a materialised CTE) and give the
+    shared facet counts, the total, the tag counts and the ids of one page.
+
+    Reading the matches once matters for broad words: "fraud" matches ~6,000 of 100k
+    models, and each separate pass re-reads ~5,000 heap pages.
     """
+    shared = [f for f in SCALAR_FACETS if f not in query.filters]
+    columns = [SCALAR_FACETS[f][0] for f in shared]
+    base = (
+        _filtered(query)
+        .order_by()
+        .values(
+            "id", "name", "updated_at", "tag_list", *{SCALAR_FACETS[f][0] for f in SCALAR_FACETS}
+        )
+    )
+    order = "name, id"
+    if query.sort == "relevance" and query.q:
+        base = base.annotate(rank=_rank(query.q))
+        order = "rank DESC, name, id"
+    elif query.sort in SORT_COLUMNS:
+        column = SORT_COLUMNS[query.sort]
+        order = f"{column.lstrip('-')}{' DESC' if column.startswith('-') else ''}, id"
+    inner, params = base.query.sql_with_params()
+    sets = ", ".join([f"({c})" for c in columns] + ["()"])
+    flags = ", ".join(f"GROUPING({c})" for c in columns) or "0"
+    group_columns = ", ".join(columns) + ", " if columns else ""
+    sql = f"""
+        WITH m AS MATERIALIZED ({inner}),
+        f AS (SELECT {group_columns} ARRAY[{flags}] AS g, COUNT(*) AS n
+              FROM m GROUP BY GROUPING SETS ({sets})),
+        t AS (SELECT tag, COUNT(*) AS n FROM m, jsonb_array_elements_text(m.tag_list) AS tag
+              GROUP BY tag ORDER BY n DESC, tag LIMIT {FACET_LIMIT}),
+        p AS (SELECT id FROM m ORDER BY {order} LIMIT %s OFFSET %s)
+        SELECT (SELECT json_agg(f) FROM f), (SELECT json_agg(t) FROM t),
+               (SELECT json_agg(p.id) FROM p)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, query.per_page, offset])
+        facet_rows, tag_rows, ids = cursor.fetchone()
+    counts: dict[str, dict] = {f: {} for f in shared}
+    total = 0
+    for row in facet_rows or []:
+        ungrouped = [i for i, flag in enumerate(row["g"]) if flag == 0] if columns else []
+        if not ungrouped:
+            total = row["n"]
+        else:
+            column = columns[ungrouped[0]]
+            counts[shared[ungrouped[0]]][row[column]] = row["n"]
+    counts["tag"] = {r["tag"]: r["n"] for r in tag_rows or []}
+    return counts, total, ids or []
+
+
+def catalog_search(query: CatalogQuery) -> CatalogResult:
+    """One page of the catalog with facet counts; rows carry their tags in `tag_list`.
+
+    PostgreSQL with a query or filters: one pass over the matches (facets, total, tags,
+    page ids), the page's rows by id, team names, and one query per selected scalar
+    facet. The unfiltered catalog's facets (the landing page, a scan of every model)
+    are cached for UNFILTERED_FACETS_SECONDS; its page walks the (name, id) index.
+    """
+    rows = RegisteredModel.objects.select_related("team", "owner").defer(
+        "search_text", "search_vector"
+    )
+    if is_postgres() and (query.q or query.filters):
+        offset = (query.page - 1) * query.per_page
+        shared, total, ids = _search_in_one_pass(query, offset)
+        paginator = _KnownCountPaginator([], query.per_page, count=total)
+        number = paginator.validate_number(query.page) if total else 1
+        if number != query.page:  # past the last page: show the last one, as get_page does
+            _, _, ids = _search_in_one_pass(query, (number - 1) * query.per_page)
+        by_id = rows.in_bulk(ids)
+        page = Page([by_id[i] for i in ids if i in by_id], number, paginator)
+        counts, total = _facet_counts(query, shared, total)
+        return CatalogResult(query=query, page=page, facets=_facet_values(query, counts))
+
     if query.q or query.filters:
         facets, total = _facets(query)
     else:
@@ -268,21 +359,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
         )
         # The total is always fresh: a stale one could hide the newest models' page.
         total = RegisteredModel.objects.count()
-    qs = _filtered(query).select_related("team", "owner")
-    if query.sort == "relevance" and query.q and is_postgres():
-        rank = SearchRank(
-            F("search_vector"), SearchQuery(query.q, search_type="websearch", config=SEARCH_CONFIG)
-        )
-        qs = qs.annotate(rank=rank).order_by("-rank", "name")
-    else:
-        order = {
-            "name": "name",
-            "-name": "-name",
-            "-updated": "-updated_at",
-            "updated": "updated_at",
-        }
-        qs = qs.order_by(order.get(query.sort, "name"), "pk")
-    qs = qs.defer("search_text", "search_vector")
+    qs = _ordered(_filtered(query, rows=rows), query)
     page = _KnownCountPaginator(qs, query.per_page, count=total).get_page(query.page)
     return CatalogResult(query=query, page=page, facets=facets)
 
