@@ -11,6 +11,9 @@ REQUIRE_POSTGRES = os.environ.get("MODELGATE_REQUIRE_POSTGRES") == "1"
 def pytest_configure(config):
     from django.conf import settings
 
+    from tests.pg_flush import install as allow_flushing_the_audit_log
+
+    allow_flushing_the_audit_log()
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if REQUIRE_POSTGRES and not settings.IS_POSTGRES:
@@ -188,31 +191,3 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _audit_flush_allowed(request):
-    """Let transactional tests' teardown flush (TRUNCATE) the append-only audit table.
-
-    The trigger is re-enabled before every such test, so the test itself runs with the
-    table append-only as in production; only the cleanup between tests bypasses it, the
-    way a superuser could (and audit_verify would then report).
-    """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server")
-    )
-    if not transactional:
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "ALTER TABLE audit_auditevent ENABLE ALWAYS TRIGGER audit_auditevent_append_only"
-        )
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_append_only")

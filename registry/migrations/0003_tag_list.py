@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0002_search_index'),
+        ("registry", "0002_search_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='registeredmodel',
-            name='tag_list',
+            model_name="registeredmodel",
+            name="tag_list",
             field=models.JSONField(default=list, editable=False),
         ),
     ]

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0003_tag_list'),
+        ("registry", "0003_tag_list"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='registeredmodel',
-            index=models.Index(fields=['name', 'id'], name='registry_re_name_722a8d_idx'),
+            model_name="registeredmodel",
+            index=models.Index(fields=["name", "id"], name="registry_re_name_722a8d_idx"),
         ),
     ]

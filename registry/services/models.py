@@ -145,7 +145,11 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
     Records only the fields whose value really changed; a call that changes nothing
     writes nothing. Moving a model to another team needs membership of that team.
     """
-    model = RegisteredModel.objects.select_for_update().select_related("team").get(pk=model.pk)
+    model = (
+        RegisteredModel.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=model.pk)
+    )
     require_edit_model(actor, model)
     unknown = set(changes) - set(EDITABLE_FIELDS) - {"tags"}
     if unknown:

@@ -3,17 +3,6 @@ from django.contrib.auth.models import Group, Permission
 
 from audit.services import EXPORT_PERMISSION
 
-from .pg_flush import install
-
-install()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The fixed cast signs in with real passwords; PBKDF2's 1M rounds per user would
-    # make each test's setup take seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def auditors_group(db):

@@ -8,14 +8,12 @@ import pytest
 
 from audit.actions import Action
 from audit.models import AuditEvent
-from tests.audit.pg_flush import install as allow_flushing_the_audit_log
 
 from .conftest import screenshot, signed_in
 
 # Playwright's sync API runs an event loop in this thread (also set by conftest.py).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# live_server tests end with a flush; on PostgreSQL the audit table's trigger refuses it.
-allow_flushing_the_audit_log()
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

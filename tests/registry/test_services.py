@@ -131,7 +131,11 @@ def test_outsider_cannot_register_until_granted(model, make_version, outsider, m
 
 def test_metrics_and_params_do_not_overwrite_history(version, member):
     with pytest.raises(Conflict):
-        metrics_attach(actor=member, version=version, metrics=[{"name": "auc", "value": 0.5, "dataset": "holdout"}])
+        metrics_attach(
+            actor=member,
+            version=version,
+            metrics=[{"name": "auc", "value": 0.5, "dataset": "holdout"}],
+        )
     metrics_attach(actor=member, version=version, metrics=[{"name": "f1", "value": 0.7}])
     params_attach(actor=member, version=version, hyperparameters={"depth": 6})
     with pytest.raises(Conflict):

@@ -6,8 +6,7 @@ audit_auditevent (audit migration 0002) rightly refuses that. This wraps `flush`
 for the test run only, the trigger is switched off for that one statement and switched
 back on (ENABLE ALWAYS) in the same transaction.
 
-Load it for the whole suite (`-p tests.audit.pg_flush`, or call `install()` from a
-top-level conftest); tests/audit/conftest.py also calls install().
+tests/conftest.py installs it for the whole suite.
 """
 
 from django.db import connections, transaction
@@ -45,7 +44,3 @@ def install() -> None:
 
     handle.audit_trigger_aware = True
     flush.Command.handle = handle
-
-
-def pytest_configure(config):
-    install()
