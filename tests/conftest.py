@@ -177,6 +177,7 @@ def celery_worker():
             pytest.fail(message)
         pytest.skip(message)
     app.conf.task_always_eager = False
+    app.control.purge()  # nothing left queued by an earlier test may run in this one
     with start_worker(
         app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
     ) as worker:
