@@ -330,8 +330,8 @@ def write_results(data: dict, events: int, seeded: dict) -> None:
         "",
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `bench/audit_export.py` on "
         f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"PostgreSQL {pg_version} (same host). Load average at the end: {load} (the host"
-        " is shared; other engineers' test runs were using the CPUs).",
+        f"PostgreSQL {pg_version} (same host). Load average at the end: {load} (above the"
+        " CPU count means other work competed for the machine).",
         "",
         f"{events:,} events seeded with COPY as one valid hash chain"
         + (f" in {seeded['seconds']:.0f} s." if seeded else " (seeded by an earlier run)."),
@@ -363,7 +363,9 @@ def write_results(data: dict, events: int, seeded: dict) -> None:
         "",
         "## Where the CSV time goes",
         "",
-        f"Measured separately on the first {b['rows']:,} events in the same process:",
+        "On PostgreSQL the events CSV is streamed from COPY ... TO STDOUT (the last row"
+        " below); SQLite and the transitions export use the Python path (the first three)."
+        f" Measured separately on the first {b['rows']:,} events in the same process:",
         "",
         "| step | rows/s |",
         "|---|---:|",
