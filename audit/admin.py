@@ -8,9 +8,10 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from .models import AuditEvent, VerificationRun
+from registry.admin import ReadOnlyMixin
 
-AUDITOR_PERMISSION = "audit.export_auditevent"
+from .models import AuditEvent, VerificationRun
+from .services import EXPORT_PERMISSION
 
 
 class CappedCountPaginator(Paginator):
@@ -24,22 +25,9 @@ class CappedCountPaginator(Paginator):
         return self.object_list.order_by()[: self.CAP].count()
 
 
-class ReadOnlyAuditAdmin(admin.ModelAdmin):
-    actions = None
-
+class ReadOnlyAuditAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(AUDITOR_PERMISSION) or super().has_view_permission(
-            request, obj
-        )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return request.user.has_perm(EXPORT_PERMISSION) or super().has_view_permission(request, obj)
 
 
 @admin.register(AuditEvent)

@@ -10,7 +10,11 @@ from django.contrib import admin
 from .models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team, TeamMembership
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyMixin:
+    """For admin classes of rows that only services may write."""
+
+    actions = None
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -21,20 +25,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MembershipInline(admin.TabularInline):
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class MembershipInline(ReadOnlyMixin, admin.TabularInline):
     model = TeamMembership
     fields = ("user", "created_at")
     readonly_fields = fields
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Team)
