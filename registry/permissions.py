@@ -13,6 +13,7 @@ from guardian.core import ObjectPermissionChecker
 from .models import RegisteredModel, TeamMembership
 
 CHANGE_PERM = "change_registeredmodel"
+APPROVE_PERM = "approve_registeredmodel"
 
 
 def user_team_ids(user) -> frozenset[int]:

@@ -18,11 +18,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
-from guardian.shortcuts import assign_perm
 
 from ..models import ModelVersion, RegisteredModel, Team
 from ..services import (
     card_update,
+    model_approver_grant,
     model_create,
     model_permission_grant,
     team_create,
@@ -34,7 +34,6 @@ from .content import DEMO_PASSWORD, GRANTS, MARKER_TEAM, MODELS, PEOPLE, TEAMS, 
 User = get_user_model()
 
 AUDITORS_GROUP = "Auditors"
-APPROVE_PERM = "registry.approve_registeredmodel"
 EXPORT_PERM = ("audit", "export_auditevent")
 
 
@@ -434,11 +433,9 @@ def demo_build() -> DemoResult:
         model_permission_grant(
             actor=owners[model_name], model=models[model_name], user=users[username]
         )
-    # Approver rights have no service yet (the approvals app will own them), so they are
-    # assigned directly and are not in the audit log.
     for person in PEOPLE:
         for model_name in person.approves:
-            assign_perm(APPROVE_PERM, users[person.username], models[model_name])
+            model_approver_grant(actor=admin, model=models[model_name], user=users[person.username])
 
     return DemoResult(
         created=True,

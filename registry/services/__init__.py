@@ -4,6 +4,8 @@ error (ValidationError, PermissionDenied, RegistryError) that leaves nothing cha
 
 from .cards import card_update
 from .models import (
+    model_approver_grant,
+    model_approver_revoke,
     model_create,
     model_permission_grant,
     model_permission_revoke,
@@ -28,6 +30,8 @@ __all__ = [
     "data_versions_attach",
     "lineage_attach",
     "metrics_attach",
+    "model_approver_grant",
+    "model_approver_revoke",
     "model_create",
     "model_permission_grant",
     "model_permission_revoke",

@@ -13,6 +13,7 @@ from audit.services import event_record
 from ..errors import Conflict
 from ..models import RegisteredModel, Tag, Team
 from ..permissions import (
+    APPROVE_PERM,
     CHANGE_PERM,
     can_create_model_for_team,
     forget_cached_permissions,
@@ -232,4 +233,40 @@ def model_permission_revoke(*, actor, model: RegisteredModel, user) -> None:
         object_type="model",
         object_id=model.pk,
         changes={"user": user.get_username(), "permission": CHANGE_PERM},
+    )
+
+
+@transaction.atomic
+def model_approver_grant(*, actor, model: RegisteredModel, user) -> None:
+    """Name `user` an approver of this model's stage transitions (platform admins only;
+    the approvals workflow decides what an approval needs)."""
+    if not (actor and actor.is_superuser):
+        raise PermissionDenied("Only platform admins name the approvers of a model.")
+    if not user.is_active:
+        raise ValidationError({"user": [f"{user.get_username()} is deactivated."]})
+    assign_perm(APPROVE_PERM, user, model)
+    forget_cached_permissions(user)
+    event_record(
+        actor=actor,
+        action=Action.PERMISSION_GRANTED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes={"user": user.get_username(), "permission": APPROVE_PERM},
+    )
+
+
+@transaction.atomic
+def model_approver_revoke(*, actor, model: RegisteredModel, user) -> None:
+    if not (actor and actor.is_superuser):
+        raise PermissionDenied("Only platform admins name the approvers of a model.")
+    remove_perm(APPROVE_PERM, user, model)
+    forget_cached_permissions(user)
+    event_record(
+        actor=actor,
+        action=Action.PERMISSION_REVOKED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes={"user": user.get_username(), "permission": APPROVE_PERM},
     )
