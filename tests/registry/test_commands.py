@@ -176,6 +176,7 @@ def test_rundemo_migrates_loads_the_demo_and_serves_it(tmp_path):
     try:
         output = read_until(server, f"http://127.0.0.1:{port}/", timeout=120)
         assert "Created the demo organisation" in output
+        assert re.search(r"Chain intact: \d+ events checked", output)
         assert re.search(r"^\s+priya\s+modelgate-demo\s+data scientist", output, re.M)
         response = wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", timeout=30)
         assert response.status == 200

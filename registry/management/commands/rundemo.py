@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.verification import chain_verify
 from registry.demo.build import DemoError, demo_build
 
 from .demo import print_logins
@@ -45,6 +46,10 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Using the existing demo organisation.")
+        # No Celery beat runs in the embedded setup: verify the audit chain once at start,
+        # so the audit page shows a real result (and a tampered local log is reported).
+        check, _ = chain_verify()
+        self.stdout.write(check.summary())
         host = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
         self.stdout.write("Sign in with one of:")
         print_logins(self.stdout, result.logins)
