@@ -205,68 +205,50 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
     return model
 
 
+def _object_permission_change(*, actor, model: RegisteredModel, user, perm: str, grant: bool):
+    """Assign or remove one guardian object permission and record it; callers have
+    already checked that `actor` may do so."""
+    (assign_perm if grant else remove_perm)(perm, user, model)
+    forget_cached_permissions(user)
+    event_record(
+        actor=actor,
+        action=Action.PERMISSION_GRANTED if grant else Action.PERMISSION_REVOKED,
+        model=model,
+        object_type="model",
+        object_id=model.pk,
+        changes={"user": user.get_username(), "permission": perm},
+    )
+
+
+def _require_admin(actor) -> None:
+    if not (actor and actor.is_superuser):
+        raise PermissionDenied("Only platform admins name the approvers of a model.")
+
+
 @transaction.atomic
 def model_permission_grant(*, actor, model: RegisteredModel, user) -> None:
     """Let one user outside the owning team edit this model (guardian object permission)."""
     require_edit_model(actor, model)
-    assign_perm(CHANGE_PERM, user, model)
-    forget_cached_permissions(user)
-    event_record(
-        actor=actor,
-        action=Action.PERMISSION_GRANTED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes={"user": user.get_username(), "permission": CHANGE_PERM},
-    )
+    _object_permission_change(actor=actor, model=model, user=user, perm=CHANGE_PERM, grant=True)
 
 
 @transaction.atomic
 def model_permission_revoke(*, actor, model: RegisteredModel, user) -> None:
     require_edit_model(actor, model)
-    remove_perm(CHANGE_PERM, user, model)
-    forget_cached_permissions(user)
-    event_record(
-        actor=actor,
-        action=Action.PERMISSION_REVOKED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes={"user": user.get_username(), "permission": CHANGE_PERM},
-    )
+    _object_permission_change(actor=actor, model=model, user=user, perm=CHANGE_PERM, grant=False)
 
 
 @transaction.atomic
 def model_approver_grant(*, actor, model: RegisteredModel, user) -> None:
     """Name `user` an approver of this model's stage transitions (platform admins only;
     the approvals workflow decides what an approval needs)."""
-    if not (actor and actor.is_superuser):
-        raise PermissionDenied("Only platform admins name the approvers of a model.")
+    _require_admin(actor)
     if not user.is_active:
         raise ValidationError({"user": [f"{user.get_username()} is deactivated."]})
-    assign_perm(APPROVE_PERM, user, model)
-    forget_cached_permissions(user)
-    event_record(
-        actor=actor,
-        action=Action.PERMISSION_GRANTED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes={"user": user.get_username(), "permission": APPROVE_PERM},
-    )
+    _object_permission_change(actor=actor, model=model, user=user, perm=APPROVE_PERM, grant=True)
 
 
 @transaction.atomic
 def model_approver_revoke(*, actor, model: RegisteredModel, user) -> None:
-    if not (actor and actor.is_superuser):
-        raise PermissionDenied("Only platform admins name the approvers of a model.")
-    remove_perm(APPROVE_PERM, user, model)
-    forget_cached_permissions(user)
-    event_record(
-        actor=actor,
-        action=Action.PERMISSION_REVOKED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes={"user": user.get_username(), "permission": APPROVE_PERM},
-    )
+    _require_admin(actor)
+    _object_permission_change(actor=actor, model=model, user=user, perm=APPROVE_PERM, grant=False)
