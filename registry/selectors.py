@@ -150,31 +150,42 @@ SCALAR_FACETS = {
 }
 
 
+def _grouping_sets(columns: list[str]) -> tuple[str, str]:
+    """SQL for counting each column's values and the total in one scan:
+    (select list: columns, their GROUPING() flags as `g`, COUNT(*) as `n`; the sets)."""
+    flags = ", ".join(f"GROUPING({c})" for c in columns) or "0"
+    select = ", ".join([*columns, f"ARRAY[{flags}] AS g", "COUNT(*) AS n"])
+    return select, ", ".join([f"({c})" for c in columns] + ["()"])
+
+
+def _read_grouping_sets(facets: list[str], rows) -> tuple[dict[str, dict], int]:
+    """(values..., flags, n) rows of _grouping_sets -> ({facet: {value: n}}, total)."""
+    counts: dict[str, dict] = {f: {} for f in facets}
+    total = 0
+    for *values, flags, n in rows:
+        grouped = [i for i, flag in enumerate(flags) if flag == 0] if facets else []
+        if grouped:
+            counts[facets[grouped[0]]][values[grouped[0]]] = n
+        else:
+            total = n
+    return counts, total
+
+
 def _grouped_counts(qs: QuerySet, facets: list[str]) -> tuple[dict[str, dict], int]:
     """Counts per value of each scalar facet over `qs`, plus the total.
 
     On PostgreSQL this is one scan with GROUPING SETS; elsewhere one query per facet.
     """
     columns = [SCALAR_FACETS[f][0] for f in facets]
-    counts: dict[str, dict] = {f: {} for f in facets}
     if is_postgres():
         inner, params = qs.order_by().values(*columns or ["pk"]).query.sql_with_params()
-        sets = ", ".join([f"({c})" for c in columns] + ["()"])
-        flags = ", ".join(f"GROUPING({c})" for c in columns) or "0"
-        select = ", ".join(columns + [f"ARRAY[{flags}]", "COUNT(*)"])
-        sql = f"SELECT {select} FROM ({inner}) AS m GROUP BY GROUPING SETS ({sets})"
-        total = 0
+        select, sets = _grouping_sets(columns)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                values, grouping, n = row[: len(columns)], row[len(columns)], row[-1]
-                ungrouped = [i for i, flag in enumerate(grouping) if flag == 0] if columns else []
-                if not ungrouped:
-                    total = n
-                else:
-                    i = ungrouped[0]
-                    counts[facets[i]][values[i]] = n
-        return counts, total
+            cursor.execute(
+                f"SELECT {select} FROM ({inner}) AS m GROUP BY GROUPING SETS ({sets})", params
+            )
+            return _read_grouping_sets(facets, cursor.fetchall())
+    counts: dict[str, dict] = {}
     for facet, column in zip(facets, columns, strict=True):
         rows = qs.order_by().values(column).annotate(n=Count("pk"))
         counts[facet] = {r[column]: r["n"] for r in rows}
@@ -299,13 +310,10 @@ def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dic
         column = SORT_COLUMNS[query.sort]
         order = f"{column.lstrip('-')}{' DESC' if column.startswith('-') else ''}, id"
     inner, params = base.query.sql_with_params()
-    sets = ", ".join([f"({c})" for c in columns] + ["()"])
-    flags = ", ".join(f"GROUPING({c})" for c in columns) or "0"
-    group_columns = ", ".join(columns) + ", " if columns else ""
+    select, sets = _grouping_sets(columns)
     sql = f"""
         WITH m AS MATERIALIZED ({inner}),
-        f AS (SELECT {group_columns} ARRAY[{flags}] AS g, COUNT(*) AS n
-              FROM m GROUP BY GROUPING SETS ({sets})),
+        f AS (SELECT {select} FROM m GROUP BY GROUPING SETS ({sets})),
         t AS (SELECT tag, COUNT(*) AS n FROM m, jsonb_array_elements_text(m.tag_list) AS tag
               GROUP BY tag ORDER BY n DESC, tag LIMIT {FACET_LIMIT}),
         p AS (SELECT id FROM m ORDER BY {order} LIMIT %s OFFSET %s)
@@ -315,15 +323,8 @@ def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dic
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, query.per_page, offset])
         facet_rows, tag_rows, ids = cursor.fetchone()
-    counts: dict[str, dict] = {f: {} for f in shared}
-    total = 0
-    for row in facet_rows or []:
-        ungrouped = [i for i, flag in enumerate(row["g"]) if flag == 0] if columns else []
-        if not ungrouped:
-            total = row["n"]
-        else:
-            column = columns[ungrouped[0]]
-            counts[shared[ungrouped[0]]][row[column]] = row["n"]
+    rows = [(*(r[c] for c in columns), r["g"], r["n"]) for r in facet_rows or []]
+    counts, total = _read_grouping_sets(shared, rows)
     counts["tag"] = {r["tag"]: r["n"] for r in tag_rows or []}
     return counts, total, ids or []
 
