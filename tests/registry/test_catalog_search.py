@@ -81,6 +81,20 @@ def test_a_facet_ignores_its_own_selection_so_it_can_be_widened(catalog):
     assert facet(result, "license") == {"Apache-2.0": 1}
 
 
+def test_with_a_text_query_each_selected_facet_counts_under_the_other_filters(catalog):
+    result = search(q="payments", team=["search-ranking"], license=["MIT"])
+    assert names(result) == [] and result.total == 0
+    # Team counts ignore the team selection but keep the license one, and vice versa.
+    assert facet(result, "team") == {"fraud-detection": 1}
+    assert facet(result, "license") == {"Apache-2.0": 1}
+    assert facet(result, "framework") == {}
+    widened = search(q="payments", license=["MIT", "Apache-2.0"], framework=["pytorch"])
+    assert names(widened) == ["search-ranker"]
+    assert facet(widened, "license") == {"Apache-2.0": 1}
+    assert facet(widened, "framework") == {"xgboost": 1, "pytorch": 1}
+    assert facet(widened, "tag") == {"payments": 1, "search": 1}
+
+
 def test_tags_are_conjunctive(catalog):
     assert names(search(tag=["payments", "search"])) == ["search-ranker"]
     assert names(search(tag=["payments", "retention"])) == []
