@@ -1,6 +1,10 @@
 """Small presentation helpers for the registry pages: Markdown, badges, labels, links."""
 
+from datetime import datetime
+
 from django import template
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -13,6 +17,27 @@ register = template.Library()
 STAGE_LABELS = {**dict(Stage.choices), Stage.NONE: "Not staged"}
 FRAMEWORK_LABELS = dict(Framework.choices)
 CLASSIFICATION_LABELS = dict(DataClassification.choices)
+
+
+@register.simple_tag
+def timestamp(value: datetime | None, style: str = "minutes") -> SafeString | str:
+    """A <time> element with the machine-readable instant and, as text, "2026-11-27
+    14:05" ("minutes"), with seconds ("seconds"), or "3 hours ago" with the full time
+    as its title ("relative").
+
+    One call instead of two or three `date` filters: the catalog shows 25 of these, and
+    each `date` filter costs as much as the rest of the row's cell.
+    """
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    if style == "relative":
+        full = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, naturaltime(value)
+        )
+    text = f"{local:%Y-%m-%d %H:%M:%S}" if style == "seconds" else f"{local:%Y-%m-%d %H:%M}"
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
 
 
 @register.filter(name="markdown")
