@@ -335,6 +335,12 @@ def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dic
     inner, params = base.query.sql_with_params()
     params = list(params)
     where, where_params = _scalar_filters(query) if query.q else ("TRUE", [])
+    # The rows that pass every filter: a copy of m only when scalar filters remove some.
+    hits = (
+        f"MATERIALIZED (SELECT * FROM m WHERE {where})"
+        if where_params
+        else "NOT MATERIALIZED (SELECT * FROM m)"
+    )
     select, sets = _grouping_sets(columns)
     # Each selected facet's own counts, under every other filter.
     own_parts, own_params = [], []
@@ -349,7 +355,7 @@ def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dic
     own_sql = " UNION ALL ".join(own_parts) or "SELECT NULL AS facet, NULL, 0 AS n WHERE FALSE"
     sql = f"""
         WITH m AS MATERIALIZED ({inner}),
-        h AS MATERIALIZED (SELECT * FROM m WHERE {where}),
+        h AS {hits},
         f AS (SELECT {select} FROM h GROUP BY GROUPING SETS ({sets})),
         t AS (SELECT tag, COUNT(*) AS n FROM h, jsonb_array_elements_text(h.tag_list) AS tag
               GROUP BY tag ORDER BY n DESC, tag LIMIT {FACET_LIMIT}),
