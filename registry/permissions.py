@@ -7,8 +7,10 @@ django-guardian, or superuser status.
 
 from collections.abc import Iterable
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from guardian.core import ObjectPermissionChecker
+from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from .models import RegisteredModel, TeamMembership
 
@@ -49,7 +51,25 @@ def can_edit_model(user, model: RegisteredModel) -> bool:
         return False
     if user.is_superuser or model.team_id in user_team_ids(user):
         return True
-    return _checker(user).has_perm(CHANGE_PERM, model)
+    checker = getattr(user, "_modelgate_checker", None)
+    if checker is not None:  # a list page prefetched the grants
+        return checker.has_perm(CHANGE_PERM, model)
+    return _granted(user, model)
+
+
+def _granted(user, model: RegisteredModel) -> bool:
+    """One model's per-object change grant, to the user or one of their groups, in one
+    query (guardian's checker spends two queries and ~7 ms on the model page)."""
+    grant = {
+        "content_type": ContentType.objects.get_for_model(RegisteredModel),
+        "object_pk": str(model.pk),
+        "permission__codename": CHANGE_PERM,
+    }
+    return (
+        UserObjectPermission.objects.filter(user=user, **grant)
+        .union(GroupObjectPermission.objects.filter(group__user=user, **grant))
+        .exists()
+    )
 
 
 def require_edit_model(user, model: RegisteredModel) -> None:

@@ -163,6 +163,24 @@ def test_a_user_granted_edit_rights_on_one_model_can_edit_it(
     assert client.get(reverse("registry:model_edit", args=[other_model.name])).status_code == 403
 
 
+def test_a_grant_to_one_of_the_users_groups_counts_too(client, outsider, model, make_model):
+    """Platform admins may grant through guardian to a group (say, a review board)."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    board = Group.objects.create(name="Review board")
+    outsider.groups.add(board)
+    assign_perm("registry.change_registeredmodel", board, model)
+    client.force_login(outsider)
+    assert client.get(reverse("registry:model_edit", args=[model.name])).status_code == 200
+    page = client.get(reverse("registry:model_detail", args=[model.name])).content.decode()
+    assert 'id="edit-model"' in page
+    other = make_model(name="churn")
+    assert client.get(reverse("registry:model_edit", args=[other.name])).status_code == 403
+    other_page = client.get(reverse("registry:model_detail", args=[other.name])).content.decode()
+    assert 'id="edit-model"' not in other_page
+
+
 def test_posts_without_a_csrf_token_are_refused(member, version, model):
     client = Client(enforce_csrf_checks=True)
     client.force_login(member)

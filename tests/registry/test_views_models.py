@@ -87,6 +87,9 @@ def test_versions_table_lists_newest_first_with_stage_badges(signed_in, model, m
     html = signed_in.get(detail(model.name)).content.decode()
     rows = re.findall(r'<tr id="version-(\d+)"', html)
     assert rows == ["3", "2", "1"]
+    for number in (3, 2, 1):
+        link = reverse("registry:version_detail", args=[model.name, number])
+        assert f'<a href="{link}">v{number}</a>' in html
     assert html.count('<span class="badge stage-none">Not staged</span>') >= 3
     assert "No version in production." in html
 
