@@ -40,6 +40,8 @@ SORT_COLUMNS = {
     "-updated": "-updated_at",
     "updated": "updated_at",
 }
+# The search document: large, and read by the catalog's SQL only, never by a page.
+HEAVY_MODEL_FIELDS = ("search_text", "search_vector")
 FACETS = ("team", "stage", "license", "classification", "framework", "tag")
 MAX_PER_PAGE = 100
 # The landing page's facets scan every model; they are cached for a minute and dropped
@@ -387,9 +389,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
     page, a scan of every model) are cached for UNFILTERED_FACETS_SECONDS; its page
     walks the (name, id) index.
     """
-    rows = RegisteredModel.objects.select_related("team", "owner").defer(
-        "search_text", "search_vector"
-    )
+    rows = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
     if is_postgres() and (query.q or query.filters):
         offset = (query.page - 1) * query.per_page
         shared, total, ids = _search_in_one_pass(query, offset)
@@ -421,7 +421,7 @@ def model_get(name: str) -> RegisteredModel:
     # tags table is not read here.
     model = (
         RegisteredModel.objects.select_related("team", "owner")
-        .defer("search_text", "search_vector")
+        .defer(*HEAVY_MODEL_FIELDS)
         .filter(name__lower=name.lower())
         .first()
     )
@@ -472,6 +472,7 @@ def model_lineage(model: RegisteredModel, *, limit: int = 100) -> list[VersionPa
     return list(
         VersionParent.objects.filter(Q(child__model=model) | Q(parent__model=model))
         .select_related("child__model", "parent__model")
+        .defer(*(f"{side}__model__{f}" for side in ("child", "parent") for f in HEAVY_MODEL_FIELDS))
         .order_by("-pk")[:limit]
     )
 
@@ -479,19 +480,22 @@ def model_lineage(model: RegisteredModel, *, limit: int = 100) -> list[VersionPa
 def version_get(model: RegisteredModel, number: int) -> ModelVersion:
     """A version with everything its page shows, in a fixed number of queries."""
     version = (
-        ModelVersion.objects.select_related("model__team", "created_by", "card__updated_by")
+        # The model (with its team) comes from the caller, so it is not joined again.
+        ModelVersion.objects.select_related("created_by", "card__updated_by")
         .prefetch_related(
             "metrics",
             "data_versions",
             Prefetch(
                 "parent_links",
-                queryset=VersionParent.objects.select_related("parent__model").order_by(
-                    "parent_id"
-                ),
+                queryset=VersionParent.objects.select_related("parent__model")
+                .defer(*(f"parent__model__{f}" for f in HEAVY_MODEL_FIELDS))
+                .order_by("parent_id"),
             ),
             Prefetch(
                 "child_links",
-                queryset=VersionParent.objects.select_related("child__model").order_by("child_id"),
+                queryset=VersionParent.objects.select_related("child__model")
+                .defer(*(f"child__model__{f}" for f in HEAVY_MODEL_FIELDS))
+                .order_by("child_id"),
             ),
         )
         .filter(model=model, number=number)
