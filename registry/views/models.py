@@ -19,7 +19,7 @@ from ..models import ModelVersion, RegisteredModel, VersionParent
 from ..permissions import can_edit_model, require_edit_model
 from ..selectors import model_get, model_lineage, model_metric_series, model_versions
 
-VERSIONS_PER_PAGE = 50
+VERSIONS_PER_PAGE = 25  # as the catalog
 # The page must stay fast for a model with 10,000 versions: charts and lineage show
 # only the most recent part of the history, and the page says so.
 CHART_VERSIONS = 200
