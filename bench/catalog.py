@@ -12,8 +12,11 @@ Requests go through Django's test Client with a signed-in user, so a timing is t
 server-side cost of one request (URL routing, middleware, queries, template rendering),
 without network or browser time. Each scenario is warmed up, then timed over
 --requests requests with varied parameters; SQL queries are counted on one extra
-request per parameter set with CaptureQueriesContext. Results go to
-bench/results/catalog.md.
+request per parameter set with CaptureQueriesContext. The text search is also broken
+down by how many models its words match, beside the time of the cheapest exact
+statement (counting those matches). The header records what the machine could give:
+CPU steal during the run and a fixed Python loop's time, so that two result files
+from different machines can be compared. Results go to bench/results/catalog.md.
 """
 
 import argparse
@@ -148,6 +151,34 @@ def bench_user():
     return user
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU counters (user, nice, system, idle, iowait, irq, softirq,
+    steal), or None off Linux."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(v) for v in stat.readline().split()[1:9]]
+    except OSError:
+        return None
+
+
+def python_speed() -> float:
+    """Seconds for a fixed pure-Python loop: a yardstick for comparing the machines
+    that produced two result files."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def steal_share(before: list[int] | None, after: list[int] | None) -> str:
+    """The share of CPU time the hypervisor gave to other guests between two readings."""
+    if not before or not after:
+        return "unknown"
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    return f"{100 * delta[7] / max(1, sum(delta)):.0f}%"
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
@@ -158,6 +189,7 @@ class Scenario:
     def __init__(self, name: str, urls: list[str], target: str = ""):
         self.name, self.urls, self.target = name, urls, target
         self.timings: list[float] = []
+        self.by_url: dict[str, list[float]] = {}
         self.queries: list[int] = []
         self.errors: list[str] = []
 
@@ -184,6 +216,7 @@ def run_scenario(client, scenario: Scenario, requests: int) -> None:
             scenario.errors.append(f"{url} -> {response.status_code}")
             continue
         scenario.timings.append(elapsed * 1000)
+        scenario.by_url.setdefault(url, []).append(elapsed * 1000)
     for url in scenario.urls[:10]:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(url)
@@ -223,6 +256,10 @@ def scenarios(args) -> list[Scenario]:
     result = [
         Scenario("Catalog text search with facets (`/?q=...`)", search_urls, "p95 <= 25 ms"),
         Scenario("Catalog landing page, no query (`/`)", ["/", "/?page=2", "/?sort=-updated"]),
+        Scenario(
+            "Floor: a signed-in page with one small query (`/accounts/tokens/`)",
+            ["/accounts/tokens/"],
+        ),
         Scenario("API search (`/api/models/?q=...`)", api_urls),
         Scenario(
             "Model page, typical model (`/models/<name>/`)", [f"/models/{n}/" for n in model_names]
@@ -249,6 +286,66 @@ def scenarios(args) -> list[Scenario]:
     return result
 
 
+BREADTHS = [(0, 999), (1_000, 4_999), (5_000, 10**9)]
+
+
+def breadth_breakdown(search: Scenario, repeat: int = 20) -> list[str]:
+    """The text search's timings grouped by how many models its words match, beside
+    the cheapest exact statement any design must run: counting those matches."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.db import connection
+
+    rows = {}
+    with connection.cursor() as cursor:
+        for url, timings in search.by_url.items():
+            words = parse_qs(urlsplit(url).query)["q"][0]
+            sql = (
+                "SELECT count(*) FROM registry_registeredmodel"
+                " WHERE search_vector @@ websearch_to_tsquery('english', %s)"
+            )
+            cursor.execute(sql, [words])
+            matches = cursor.fetchone()[0]
+            floor = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                cursor.execute(sql, [words])
+                cursor.fetchone()
+                floor.append((time.perf_counter() - started) * 1000)
+            rows[url] = (matches, timings, floor)
+    lines = [
+        "",
+        "## Text search by breadth",
+        "",
+        "The same requests grouped by how many models the words match (facet filters "
+        "narrow the page, not the full-text pass). *Count only* is one statement that "
+        "just counts those matches through the GIN index, timed "
+        f"{repeat} times per query: no ranking, facets, page, template or Django.",
+        "",
+        "| words match | URLs | requests | p50 ms | p95 ms | count only: p50 ms | p95 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for low, high in BREADTHS:
+        group = [v for v in rows.values() if low <= v[0] <= high]
+        if not group:
+            continue
+        timings = [t for _, ts, _ in group for t in ts]
+        floor = [t for _, _, fs in group for t in fs]
+        label = f"{low:,}-{high:,} models" if high < 10**9 else f"{low:,}+ models"
+        lines.append(
+            f"| {label} | {len(group)} | {len(timings)} | {statistics.median(timings):.1f} | "
+            f"{percentile(timings, 95):.1f} | {statistics.median(floor):.1f} | "
+            f"{percentile(floor, 95):.1f} |"
+        )
+    lines += ["", "| query | matches | p50 ms | count only p50 ms |", "|---|---:|---:|---:|"]
+    for url, (matches, timings, floor) in sorted(rows.items(), key=lambda kv: kv[1][0]):
+        lines.append(
+            f"| `{url}` | {matches:,} | {statistics.median(timings):.1f} | "
+            f"{statistics.median(floor):.1f} |"
+        )
+    return lines
+
+
 def dataset_size() -> dict:
     from registry.models import Metric, ModelCard, ModelVersion, RegisteredModel
 
@@ -266,16 +363,24 @@ def write_results(results: list[Scenario], size: dict, notes: dict, args) -> Non
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         pg_version = cursor.fetchone()[0]
+        cursor.execute("SHOW shared_buffers")
+        shared_buffers = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_size_pretty(pg_relation_size('registry_registeredmodel'))")
+        model_heap = cursor.fetchone()[0]
     lines = [
         "# Catalog benchmark",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/catalog.py` on "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL {pg_version}; "
         f"load average {os.getloadavg()[0]:.1f} when it finished (anything above the CPU "
-        "count means other work competed for the machine).",
+        "count means other work competed for the machine); CPU steal (time the hypervisor "
+        f"gave to other guests) during the measurements: {notes.get('steal', 'unknown')}; "
+        f"a 10-million-step Python loop took {notes.get('python_loop', 0):.2f} s.",
         "",
         f"Dataset: {size['models']:,} models, {size['versions']:,} versions, "
-        f"{size['cards']:,} model cards, {size['metrics']:,} metrics.",
+        f"{size['cards']:,} model cards, {size['metrics']:,} metrics. The models' table "
+        f"takes {model_heap} on disk; PostgreSQL runs with its default settings "
+        f"(shared_buffers {shared_buffers}).",
         "",
         "Server-side time per request through Django's test client (signed-in team member, "
         f"DEBUG off), {args.requests} requests per row after a warm-up; SQL queries counted "
@@ -299,6 +404,9 @@ def write_results(results: list[Scenario], size: dict, notes: dict, args) -> Non
         lines.append(
             f"| {s.name} | {p50} | {p95} | {top} | {queries} | {s.target or '-'} | {errors} |"
         )
+    search = next((s for s in results if s.name.startswith("Catalog text search")), None)
+    if search is not None and search.by_url:
+        lines += breadth_breakdown(search)
     if notes.get("seed_seconds"):
         lines += [
             "",
@@ -368,9 +476,12 @@ def main() -> None:
     client = Client()
     client.force_login(bench_user())
     results = scenarios(args)
+    notes["python_loop"] = python_speed()
+    notes["cpu_before"] = cpu_times()
     for scenario in results:
         print(f"measuring: {scenario.name} ...", flush=True)
         run_scenario(client, scenario, args.requests)
+    notes["steal"] = steal_share(notes.pop("cpu_before"), cpu_times())
     write_results(results, dataset_size(), notes, args)
     if args.explain:
         explain(client, results, RESULTS.with_name("catalog-explain.md"))
