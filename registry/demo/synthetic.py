@@ -28,7 +28,7 @@ from django.utils.text import slugify
 from audit.actions import Action
 from audit.services import event_record
 
-from ..choices import CARD_SECTION_NAMES, DataClassification, Stage
+from ..choices import CARD_SECTION_NAMES, DataClassification, LineageRelation, Stage
 from ..models import (
     Metric,
     ModelCard,
@@ -37,6 +37,7 @@ from ..models import (
     Tag,
     Team,
     TeamMembership,
+    VersionParent,
 )
 from ..search import is_postgres, refresh_vectors, search_document
 
@@ -164,6 +165,12 @@ VERSION_COLUMNS = [
 CARD_COLUMNS = ["version_id", *CARD_SECTION_NAMES, "updated_by_id", "updated_at"]
 METRIC_COLUMNS = ["version_id", "name", "value", "dataset", "higher_is_better"]
 MODEL_TAG_COLUMNS = ["registeredmodel_id", "tag_id"]
+LINEAGE_COLUMNS = ["child_id", "parent_id", "relation"]
+# A third of retrains start from the previous version's weights; one model in ten is
+# fine-tuned from another model's version.
+LINEAGE_WITHIN_SHARE = 0.3
+LINEAGE_ACROSS_SHARE = 0.1
+LINEAGE_RELATIONS = [LineageRelation.FINE_TUNED_FROM.value, LineageRelation.DERIVED_FROM.value]
 
 
 @dataclass
@@ -172,6 +179,7 @@ class SynthResult:
     versions: int
     cards: int
     metrics: int
+    lineage: int
     first_model_id: int | None
     last_model_id: int | None
     seconds: float
@@ -310,7 +318,7 @@ class BatchWriter:
         self.teams = teams
         self.tag_ids = tags
         self.now = timezone.now()
-        self.counts = {"models": 0, "versions": 0, "cards": 0, "metrics": 0}
+        self.counts = {"models": 0, "versions": 0, "cards": 0, "metrics": 0, "lineage": 0}
         # The catalog keeps a JSON copy of the tag names for its facet counts.
         self.tag_list = _has_field(RegisteredModel, "tag_list")
 
@@ -318,7 +326,7 @@ class BatchWriter:
         rng, m = self.rng, self.m
         model_ids = _reserve_ids(RegisteredModel, len(name_numbers))
         version_ids = _reserve_ids(ModelVersion, len(name_numbers) * m)
-        models, model_tags, versions, cards, metrics = [], [], [], [], []
+        models, model_tags, versions, cards, metrics, lineage = [], [], [], [], [], []
         for i, (model_id, number) in enumerate(zip(model_ids, name_numbers, strict=True)):
             domain, domain_text = rng.choice(DOMAINS)
             task, verb, family = rng.choice(TASKS)
@@ -371,6 +379,14 @@ class BatchWriter:
                 cards.append((vid, *sections, self.loader_id, when))
                 if n == m:
                     card_text = "\n".join(sections)
+                # Lineage points from a newer version to an older one, or to a version of
+                # a model earlier in the batch, so it never forms a cycle.
+                if n > 1 and rng.random() < LINEAGE_WITHIN_SHARE:
+                    previous = version_ids[i * m + n - 2]
+                    lineage.append((vid, previous, rng.choice(LINEAGE_RELATIONS)))
+                elif n == 1 and i > 0 and rng.random() < LINEAGE_ACROSS_SHARE:
+                    base = rng.randrange(i) * m + rng.randrange(m)
+                    lineage.append((vid, version_ids[base], LineageRelation.FINE_TUNED_FROM.value))
             doc = search_document(
                 SimpleNamespace(
                     name=name,
@@ -399,9 +415,10 @@ class BatchWriter:
         _write(ModelVersion, VERSION_COLUMNS, versions)
         _write(ModelCard, CARD_COLUMNS, cards)
         _write(Metric, METRIC_COLUMNS, metrics)
+        _write(VersionParent, LINEAGE_COLUMNS, lineage)
         refresh_vectors(RegisteredModel.objects.filter(pk__in=model_ids))
         for key, rows in (("models", models), ("versions", versions), ("cards", cards),
-                          ("metrics", metrics)):  # fmt: skip
+                          ("metrics", metrics), ("lineage", lineage)):  # fmt: skip
             self.counts[key] += len(rows)
         return model_ids
 
@@ -469,6 +486,7 @@ def synth_catalog(
             "synthetic_versions": counts["versions"],
             "synthetic_cards": counts["cards"],
             "synthetic_metrics": counts["metrics"],
+            "synthetic_lineage_links": counts["lineage"],
             "first_model_id": first,
             "last_model_id": last,
             "seed": seed,

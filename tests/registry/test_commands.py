@@ -146,6 +146,20 @@ def test_synth_creates_the_requested_catalog():
     assert bulk.get().changes["synthetic_models"] == 50
 
 
+def test_synthetic_lineage_is_acyclic_and_matches_the_count_it_reports():
+    output = run("synth", "--models", "60", "--versions-per-model", "4", "--batch-size", "25")
+    links = list(VersionParent.objects.select_related("child", "parent"))
+    assert f"metrics and {len(links)} lineage links" in output
+    within = [e for e in links if e.child.model_id == e.parent.model_id]
+    across = [e for e in links if e.child.model_id != e.parent.model_id]
+    assert within and across  # 180 retrains at 30% and 59 first versions at 10%
+    # Newer from older inside a model; across models, a first version from an older model.
+    assert all(e.child.number == e.parent.number + 1 for e in within)
+    assert all(e.child.number == 1 and e.parent.model_id < e.child.model_id for e in across)
+    bulk = AuditEvent.objects.get(object_type="bulk")
+    assert bulk.changes["synthetic_lineage_links"] == len(links)
+
+
 def test_synthetic_models_are_searchable_by_name():
     run("synth", "--models", "50", "--versions-per-model", "3")
     model = RegisteredModel.objects.filter(created_by__username="synth-loader").last()

@@ -41,7 +41,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {result.models:,} models, {result.versions:,} versions, "
-                f"{result.cards:,} cards and {result.metrics:,} metrics in "
+                f"{result.cards:,} cards, {result.metrics:,} metrics and "
+                f"{result.lineage:,} lineage links in "
                 f"{result.seconds:.1f} s (model ids {result.first_model_id}-"
                 f"{result.last_model_id})."
             )
