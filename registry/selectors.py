@@ -12,7 +12,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import Http404
 
 from .choices import DataClassification, Framework, Stage
@@ -469,8 +469,17 @@ def model_metric_series(
 def model_lineage(model: RegisteredModel, *, limit: int = 100) -> list[VersionParent]:
     """The `limit` newest lineage edges touching the model's versions, inside the model
     and across models."""
+    # Two index lookups (by child, by parent) joined with UNION: an OR across both joins
+    # makes PostgreSQL walk every edge in the registry newest-first until it finds
+    # `limit` of this model's.
+    versions = ModelVersion.objects.filter(model=model).values("pk")
+    touching = (
+        VersionParent.objects.filter(child__in=versions)
+        .values("pk")
+        .union(VersionParent.objects.filter(parent__in=versions).values("pk"))
+    )
     return list(
-        VersionParent.objects.filter(Q(child__model=model) | Q(parent__model=model))
+        VersionParent.objects.filter(pk__in=touching)
         .select_related("child__model", "parent__model")
         .defer(*(f"{side}__model__{f}" for side in ("child", "parent") for f in HEAVY_MODEL_FIELDS))
         .order_by("-pk")[:limit]

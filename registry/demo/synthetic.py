@@ -502,7 +502,10 @@ def vacuum_analyze_tables() -> None:
     transaction (where VACUUM cannot run, e.g. in tests) it only analyzes."""
     if not is_postgres():
         return
-    tables = [m._meta.db_table for m in (RegisteredModel, ModelVersion, ModelCard, Metric, Tag)]
+    tables = [
+        m._meta.db_table
+        for m in (RegisteredModel, ModelVersion, ModelCard, Metric, Tag, VersionParent)
+    ]
     tables.append(RegisteredModel.tags.through._meta.db_table)
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
     with connection.cursor() as cursor:
