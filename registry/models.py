@@ -216,8 +216,20 @@ class VersionParent(models.Model):
     child = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="parent_links")
     parent = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="child_links")
     relation = models.CharField(max_length=20, choices=LineageRelation.choices)
+    # Copies of child.model and parent.model (a version never changes model), so a
+    # model page finds its newest links with one index range scan per side.
+    child_model = models.ForeignKey(
+        RegisteredModel, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    parent_model = models.ForeignKey(
+        RegisteredModel, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
+        indexes = [
+            models.Index(fields=["child_model", "-id"], name="lineage_by_child_model"),
+            models.Index(fields=["parent_model", "-id"], name="lineage_by_parent_model"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["child", "parent"], name="unique_lineage_edge"),
             models.CheckConstraint(condition=~Q(child=models.F("parent")), name="no_self_lineage"),

@@ -165,7 +165,7 @@ VERSION_COLUMNS = [
 CARD_COLUMNS = ["version_id", *CARD_SECTION_NAMES, "updated_by_id", "updated_at"]
 METRIC_COLUMNS = ["version_id", "name", "value", "dataset", "higher_is_better"]
 MODEL_TAG_COLUMNS = ["registeredmodel_id", "tag_id"]
-LINEAGE_COLUMNS = ["child_id", "parent_id", "relation"]
+LINEAGE_COLUMNS = ["child_id", "parent_id", "relation", "child_model_id", "parent_model_id"]
 # A third of retrains start from the previous version's weights; one model in ten is
 # fine-tuned from another model's version.
 LINEAGE_WITHIN_SHARE = 0.3
@@ -383,10 +383,14 @@ class BatchWriter:
                 # a model earlier in the batch, so it never forms a cycle.
                 if n > 1 and rng.random() < LINEAGE_WITHIN_SHARE:
                     previous = version_ids[i * m + n - 2]
-                    lineage.append((vid, previous, rng.choice(LINEAGE_RELATIONS)))
+                    lineage.append(
+                        (vid, previous, rng.choice(LINEAGE_RELATIONS), model_id, model_id)
+                    )
                 elif n == 1 and i > 0 and rng.random() < LINEAGE_ACROSS_SHARE:
-                    base = rng.randrange(i) * m + rng.randrange(m)
-                    lineage.append((vid, version_ids[base], LineageRelation.FINE_TUNED_FROM.value))
+                    j = rng.randrange(i)
+                    parent = version_ids[j * m + rng.randrange(m)]
+                    relation = LineageRelation.FINE_TUNED_FROM.value
+                    lineage.append((vid, parent, relation, model_id, model_ids[j]))
             doc = search_document(
                 SimpleNamespace(
                     name=name,

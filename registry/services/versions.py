@@ -89,7 +89,15 @@ def _link_parents(version: ModelVersion, parents: Iterable[Parent]) -> list[dict
                 }
             )
         existing.add(parent.pk)
-        links.append(VersionParent(child=version, parent=parent, relation=relation))
+        links.append(
+            VersionParent(
+                child=version,
+                parent=parent,
+                relation=relation,
+                child_model_id=version.model_id,
+                parent_model_id=parent.model_id,
+            )
+        )
         recorded.append(
             {"model": parent.model.name, "version": parent.number, "relation": relation}
         )

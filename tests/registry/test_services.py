@@ -9,6 +9,7 @@ from audit.models import AuditEvent
 from registry.choices import Stage
 from registry.errors import Conflict
 from registry.models import ModelVersion, RegisteredModel
+from registry.selectors import model_lineage
 from registry.services import (
     card_update,
     lineage_attach,
@@ -120,6 +121,25 @@ def test_lineage_cycles_are_rejected(model, make_version, member):
         lineage_attach(actor=member, version=v1, parents=[(v2, "derived_from")])
     with pytest.raises(ValidationError, match="own parent"):
         lineage_attach(actor=member, version=v1, parents=[(v1, "derived_from")])
+
+
+def test_the_model_page_lists_a_models_newest_links_on_both_sides(
+    model, make_model, make_version, member
+):
+    base = make_version(make_model(name="base-encoder"))
+    v1 = make_version(model, parents=[(base, "fine_tuned_from")])
+    v2 = make_version(model, parents=[(v1, "derived_from")])
+    other = make_version(make_model(name="churn"), parents=[(v2, "derived_from")])
+    links = model_lineage(model)
+    assert [(e.child, e.parent) for e in links] == [(other, v2), (v2, v1), (v1, base)]
+    # Each link stores both ends' models, which is what the lookup uses.
+    assert {(e.child_model_id, e.parent_model_id) for e in links} == {
+        (other.model_id, model.pk),
+        (model.pk, model.pk),
+        (model.pk, base.model_id),
+    }
+    assert [(e.child, e.parent) for e in model_lineage(model, limit=2)] == [(other, v2), (v2, v1)]
+    assert model_lineage(base.model) == [links[2]]
 
 
 def test_outsider_cannot_register_until_granted(model, make_version, outsider, member):
