@@ -23,7 +23,7 @@ VERSIONS_PER_PAGE = 25  # as the catalog
 # The page must stay fast for a model with 10,000 versions: charts and lineage show
 # only the most recent part of the history, and the page says so.
 CHART_VERSIONS = 200
-LINEAGE_LIMIT = 100
+LINEAGE_LIMIT = 25  # the newest links; each version page lists all of its own
 HISTORY_LIMIT = 20
 
 

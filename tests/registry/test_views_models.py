@@ -132,6 +132,21 @@ def test_lineage_links_to_parents_and_children_in_other_models(
     child_side = signed_in.get(detail("base-embeddings")).content.decode()
     assert "Used by other models" in child_side
     assert reverse("registry:version_detail", args=["fraud-scorer", 1]) in child_side
+    # Each page's own side of a link goes to its own version page too.
+    lineage = html.split('id="lineage"')[1].split("</section>")[0]
+    assert f'href="{reverse("registry:version_detail", args=["fraud-scorer", 1])}"' in lineage
+    base_lineage = child_side.split('id="lineage"')[1].split("</section>")[0]
+    assert (
+        f'href="{reverse("registry:version_detail", args=["base-embeddings", 1])}"' in base_lineage
+    )
+
+
+def test_lineage_inside_a_model_links_both_versions(signed_in, model, version, make_version):
+    make_version(model, parents=[(version, "derived_from")])
+    html = signed_in.get(detail(model.name)).content.decode()
+    lineage = html.split('id="lineage-within"')[1].split("</ul>")[0]
+    for number in (2, 1):
+        assert f'href="{reverse("registry:version_detail", args=[model.name, number])}"' in lineage
 
 
 def test_the_edit_link_is_for_editors_only(client, model, member, outsider):
