@@ -6,6 +6,7 @@ event in the same transaction), so the admin only shows rows; teams are managed 
 """
 
 from django.contrib import admin
+from django.db import models
 
 from .models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team, TeamMembership
 
@@ -14,6 +15,8 @@ class ReadOnlyMixin:
     """For admin classes of rows that only services may write."""
 
     actions = None
+    # Links are shown as written; https is what Django 6 assumes for a bare domain.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request, obj=None):
         return False
