@@ -27,18 +27,11 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/mg_bench_audit")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Production-like: DEBUG off (no query log), plain HTTP for the in-process client.
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-    os.environ.setdefault(name, "0")
+import environment  # beside this script
+
+environment.configure("mg_bench_audit")
+ROOT = environment.ROOT
 
 RESULTS = ROOT / "bench" / "results" / "audit_export.md"
 BENCH_AUDITOR = "bench-auditor"
@@ -61,12 +54,6 @@ USER_AGENTS = [
     "modelgate-pipeline/1.4 (+training)",
 ]
 STAGES = [("none", "staging"), ("staging", "production"), ("production", "archived")]
-
-
-def _setup_django():
-    import django
-
-    django.setup()
 
 
 def _rss_mb() -> float:
@@ -407,7 +394,7 @@ def main():
     parser.add_argument("--seeded-seconds", type=float, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--one-export", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    _setup_django()
+    environment.setup_django()
     if args.one_export:
         kind, filters = args.one_export
         print(json.dumps(one_export(kind, json.loads(filters))))

@@ -24,21 +24,14 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/mg_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Production-like: DEBUG off (no query log), plain HTTP for the in-process client.
-os.environ.setdefault("DEBUG", "0")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
-    os.environ.setdefault(name, "0")
+import environment  # beside this script
+
+environment.configure("mg_bench")
+ROOT = environment.ROOT
 
 RESULTS = ROOT / "bench" / "results" / "catalog.md"
 BENCH_USER = "bench-reader"
@@ -61,34 +54,6 @@ FACET_FILTERS = [
     {"tag": "real-time"},
     {"license": "Apache-2.0", "framework": "pytorch"},
 ]
-
-
-def ensure_database() -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(os.environ["DATABASE_URL"])
-    if "postgresql" not in cfg["ENGINE"]:
-        sys.exit("The catalog benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
-    conninfo = {
-        "host": cfg.get("HOST") or "127.0.0.1",
-        "port": cfg.get("PORT") or 5432,
-        "user": cfg.get("USER") or "postgres",
-        "password": cfg.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**{k: v for k, v in conninfo.items() if v is not None}) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
-        if not exists.fetchone():
-            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-            print(f"created database {cfg['NAME']}")
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
 
 
 def timed_command(*args) -> float:
@@ -465,8 +430,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    ensure_database()
-    setup_django()
+    environment.setup_django()
     notes = {} if args.measure_only else seed(args)
     if args.seed_only:
         return
