@@ -31,18 +31,16 @@ def timestamp(value: datetime | None, style: str = "minutes") -> SafeString | st
     if value is None:
         return ""
     local = timezone.localtime(value)
-    if style == "relative":
-        full = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-        return format_html(
-            '<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, naturaltime(value)
-        )
-    if style == "date":
-        full = f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-        return format_html(
-            '<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, f"{local:%Y-%m-%d}"
-        )
-    text = f"{local:%Y-%m-%d %H:%M:%S}" if style == "seconds" else f"{local:%Y-%m-%d %H:%M}"
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
+    texts = {
+        "minutes": f"{local:%Y-%m-%d %H:%M}",
+        "seconds": f"{local:%Y-%m-%d %H:%M:%S}",
+        "date": f"{local:%Y-%m-%d}",
+    }
+    if style in ("minutes", "seconds"):
+        return format_html('<time datetime="{}">{}</time>', local.isoformat(), texts[style])
+    text = naturaltime(value) if style == "relative" else texts[style]
+    full = f"{texts['minutes']} {local.tzname()}"
+    return format_html('<time datetime="{}" title="{}">{}</time>', local.isoformat(), full, text)
 
 
 @register.filter(name="markdown")
