@@ -288,12 +288,12 @@ def _rank(q: str) -> SearchRank:
     )
 
 
-def _scalar_condition(facet: str, alias: str = "m") -> str:
-    """SQL keeping the rows of CTE `alias` that carry one of a facet's selected values
-    (given as one array parameter)."""
+def _scalar_condition(facet: str) -> str:
+    """SQL keeping the single pass's rows (CTE `m`) that carry one of a facet's selected
+    values (given as one array parameter)."""
     if facet == "team":
-        return f"{alias}.team_id IN (SELECT id FROM registry_team WHERE slug = ANY(%s))"
-    return f"{alias}.{SCALAR_FACETS[facet][0]} = ANY(%s)"
+        return "m.team_id IN (SELECT id FROM registry_team WHERE slug = ANY(%s))"
+    return f"m.{SCALAR_FACETS[facet][0]} = ANY(%s)"
 
 
 def _scalar_filters(query: CatalogQuery, *, skip: str | None = None) -> tuple[str, list]:
