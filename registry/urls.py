@@ -4,9 +4,11 @@ from .views import cards, catalog, models, versions
 
 app_name = "registry"
 
+# Every path under models/<name>/ belongs to that model: the registry's own pages live
+# elsewhere, so any valid name (even "new" or "edit") reaches its model.
 urlpatterns = [
     path("", catalog.catalog, name="catalog"),
-    path("models/new/", models.model_create, name="model_create"),
+    path("new/model/", models.model_create, name="model_create"),
     path("models/<str:name>/", models.model_detail, name="model_detail"),
     path("models/<str:name>/edit/", models.model_edit, name="model_edit"),
     path("models/<str:name>/compare/", versions.version_compare, name="version_compare"),

@@ -7,8 +7,11 @@ from django.core.validators import RegexValidator
 from license_expression import get_spdx_licensing
 
 # Model names: 1-100 characters, letters, digits, '.', '_' and '-', starting with a
-# letter or digit. Uniqueness ignores case ("Fraud-Scorer" and "fraud-scorer" clash).
-MODEL_NAME_RE = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+# letter or digit. A name is one URL path segment (models/<name>/...), and nothing in it
+# can spell a route of its own: no '/', '+', '?', '#', '%' or whitespace (\Z, unlike $,
+# refuses a trailing newline). Uniqueness ignores case ("Fraud-Scorer" and
+# "fraud-scorer" clash).
+MODEL_NAME_RE = r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z"
 validate_model_name = RegexValidator(
     MODEL_NAME_RE,
     "Use 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit.",

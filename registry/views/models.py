@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from audit.selectors import events_for_model
@@ -60,9 +61,19 @@ def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[
     return groups
 
 
+# Registering a model used to live at models/new/. Until a model is named "new", that
+# bookmark still leads to the form.
+OLD_CREATE_NAME = "new"
+
+
 @login_required
 def model_detail(request, name):
-    model = model_get(name)
+    try:
+        model = model_get(name)
+    except Http404:
+        if name.lower() == OLD_CREATE_NAME:
+            return redirect("registry:model_create")
+        raise
     page, versions, production = _versions_page(model, request.GET.get("page"))
     series = model_metric_series(model, last_versions=CHART_VERSIONS)
     lineage = model_lineage(model, limit=LINEAGE_LIMIT)
