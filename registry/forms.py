@@ -61,8 +61,10 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
     license = forms.CharField(
         max_length=200, validators=[validate_license], help_text=_help("license")
     )
+    # No class is preselected: a silent "Public" would be the least safe default.
     data_classification = forms.ChoiceField(
-        choices=DataClassification.choices, help_text=_help("data_classification")
+        choices=[("", "Choose a classification…"), *DataClassification.choices],
+        help_text=_help("data_classification"),
     )
     evaluation_coverage = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text=_help("evaluation_coverage")

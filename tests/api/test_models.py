@@ -81,6 +81,8 @@ def test_every_metadata_field_is_required(api, payload, field, snapshot):
         ("owner", "nobody"),
         ("license", "Not-A-License"),
         ("data_classification", "secret"),
+        ("data_classification", ""),
+        ("data_classification", None),
         ("tags", "churn"),
         ("tags", ["UPPER CASE!"]),
         ("description", ""),

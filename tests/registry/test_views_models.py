@@ -177,6 +177,19 @@ def test_the_form_offers_only_the_users_teams_and_explains_every_field(signed_in
     assert "The person accountable for this model." in html
 
 
+def test_the_data_classification_must_be_chosen(signed_in, team, member):
+    """No class is preselected: a user who skips the field is asked, not filed as Public."""
+    html = signed_in.get(CREATE).content.decode()
+    select = re.search(r'<select name="data_classification".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select)
+    assert options[0] == ("", " selected")
+    assert all("selected" not in attrs for value, attrs in options[1:])
+    assert "required" in select.split(">")[0]
+    response = signed_in.post(CREATE, valid_form(team, member, data_classification=""))
+    assert "This field is required." in field_errors(response, "data_classification")
+    assert not RegisteredModel.objects.exists()
+
+
 def test_a_user_without_a_team_is_told_how_to_get_one(client, django_user_model):
     loner = django_user_model.objects.create_user("carol", "carol@example.com", "x")
     client.force_login(loner)
@@ -186,7 +199,8 @@ def test_a_user_without_a_team_is_told_how_to_get_one(client, django_user_model)
 
 
 @pytest.mark.parametrize(
-    "field", ["name", "description", "purpose", "license", "evaluation_coverage"]
+    "field",
+    ["name", "description", "purpose", "license", "data_classification", "evaluation_coverage"],
 )
 def test_every_metadata_field_is_required(signed_in, team, member, field):
     response = signed_in.post(CREATE, valid_form(team, member, **{field: ""}))
