@@ -68,14 +68,14 @@ def artifact_download(request, name, number):
     return response
 
 
-def _pick(model, raw: str | None, which: str) -> tuple[ModelVersion | None, str]:
+def _pick(model, raw: str, which: str) -> tuple[ModelVersion | None, str]:
     """(version, error message) for the `a` or `b` parameter."""
-    if not raw:
-        return None, f"Pick version {which}."
     try:
         number = int(raw)
     except ValueError:
         return None, f"Version {which}: {raw!r} is not a version number."
+    if not 1 <= number <= model.last_version_number:
+        return None, f"Version {which}: {model.name} has no version {number}."
     try:
         return version_get(model, number), ""
     except Http404:
@@ -188,13 +188,15 @@ def _card_diffs(a: ModelVersion, b: ModelVersion) -> list[dict[str, Any]]:
 @login_required
 def version_compare(request, name):
     model = model_get(name)
-    raw_a, raw_b = request.GET.get("a"), request.GET.get("b")
-    a, error_a = _pick(model, raw_a, "A")
-    b, error_b = _pick(model, raw_b, "B")
+    # A version left out is the one the picker shows selected (the newest two by
+    # default), so the page compares what the user sees picked.
+    raw_b = request.GET.get("b") or str(model.last_version_number)
+    raw_a = request.GET.get("a") or str(_default_a(model, raw_b))
+    a, error_a = _pick(model, raw_a, "A") if model.last_version_number else (None, "")
+    b, error_b = _pick(model, raw_b, "B") if model.last_version_number else (None, "")
     errors = [e for e in (error_a, error_b) if e]
-    if not raw_a and not raw_b:
-        errors = ["Pick two versions to compare."]
-    elif a and b and a.pk == b.pk:
+    only_one = model.last_version_number == 1 and not errors
+    if a and b and a.pk == b.pk and not only_one:
         errors = ["Pick two different versions to compare."]
     choices = list(model_versions(model).values_list("number", "label")[:COMPARE_CHOICES])
     listed = {n for n, _ in choices}
@@ -206,11 +208,12 @@ def version_compare(request, name):
         "nav": "catalog",
         "model": model,
         "choices": choices,
-        "selected_a": a.number if a else _default_a(model),
-        "selected_b": b.number if b else model.last_version_number,
+        "selected_a": a.number if a else None,
+        "selected_b": b.number if b else None,
         "errors": errors,
+        "only_one": only_one,
     }
-    if not errors:
+    if a and b and not errors and not only_one:
         context.update(
             a=a,
             b=b,
@@ -219,8 +222,15 @@ def version_compare(request, name):
             metric_rows=_metric_rows(a, b),
             card_diffs=_card_diffs(a, b),
         )
-    return render(request, "registry/version_compare.html", context)
+    # A value that names no version is bad input; the picker stays usable.
+    status = 400 if error_a or error_b else 200
+    return render(request, "registry/version_compare.html", context, status=status)
 
 
-def _default_a(model) -> int:
-    return max(model.last_version_number - 1, 1)
+def _default_a(model, raw_b: str) -> int:
+    """The version before B (or before the newest, when B is not a number)."""
+    try:
+        b = int(raw_b)
+    except ValueError:
+        b = model.last_version_number
+    return max(min(b, model.last_version_number) - 1, 1)

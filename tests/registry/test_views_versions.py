@@ -232,19 +232,64 @@ def test_compare_diffs_card_sections_escaped(signed_in, model, two_versions):
 @pytest.mark.parametrize(
     "params,message",
     [
-        ({}, "Pick two versions to compare."),
-        ({"a": 1}, "Pick version B."),
         ({"a": "x", "b": 2}, "Version A: &#x27;x&#x27; is not a version number."),
         ({"a": 1, "b": 9}, "Version B: fraud-scorer has no version 9."),
-        ({"a": 2, "b": 2}, "Pick two different versions to compare."),
+        ({"a": 1, "b": 10**30}, f"Version B: fraud-scorer has no version {10**30}."),
+        ({"a": -1, "b": 2}, "Version A: fraud-scorer has no version -1."),
     ],
 )
-def test_bad_choices_show_the_picker_with_a_message(
+def test_a_value_naming_no_version_is_a_400_with_the_picker(
     signed_in, model, two_versions, params, message
 ):
     response = signed_in.get(compare(model.name), params)
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert message in html
     assert '<select name="a" id="compare-a">' in html
     assert 'id="compare-metrics"' not in html
+
+
+def test_picking_the_same_version_twice_says_so(signed_in, model, two_versions):
+    response = signed_in.get(compare(model.name), {"a": 2, "b": 2})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Pick two different versions to compare." in html
+    assert 'id="compare-metrics"' not in html
+
+
+def selected(html: str, select_id: str) -> str:
+    select = re.search(rf'<select name="\w" id="{select_id}">(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="(\d+)" selected>', select)
+
+
+@pytest.mark.parametrize("params", [{}, {"a": 1}, {"b": 2}, {"a": "", "b": ""}])
+def test_the_versions_shown_picked_are_compared_without_an_error(
+    signed_in, model, two_versions, params
+):
+    """The picker preselects v1 and v2: the page compares them instead of asking the
+    user to pick two versions while two are already picked."""
+    response = signed_in.get(compare(model.name), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Pick" not in html
+    assert 'id="compare-errors"' not in html
+    assert selected(html, "compare-a") == ["1"] and selected(html, "compare-b") == ["2"]
+    assert "+0.05" in metric_row(html, "auc")
+
+
+def test_the_newest_two_are_compared_by_default(signed_in, model, two_versions, make_version):
+    make_version(model, metrics=[{"name": "auc", "value": 0.9}])
+    html = signed_in.get(compare(model.name)).content.decode()
+    assert selected(html, "compare-a") == ["2"] and selected(html, "compare-b") == ["3"]
+    assert "A: v2" in html and "B: v3" in html
+
+
+def test_a_model_with_one_version_says_there_is_nothing_to_compare_yet(
+    signed_in, model, make_version
+):
+    make_version(model)
+    response = signed_in.get(compare(model.name))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "has one version so far" in html
+    assert 'id="compare-errors"' not in html and 'role="alert"' not in html
