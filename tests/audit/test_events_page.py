@@ -1,6 +1,7 @@
 """The audit page: filters, keyset pages, links to the objects, the last verification."""
 
 import datetime as dt
+import re
 from unittest import mock
 
 import pytest
@@ -224,3 +225,29 @@ def test_a_broken_chain_is_shown_with_its_sequence(auditor_client, admin_user):
     assert "Chain broken" in html
     assert '<strong id="broken-sequence">42</strong>' in html
     assert "event 42 was changed after it was written" in html
+
+
+def _event_text(html: str, event) -> str:
+    start = html.index(f'id="event-{event.sequence}"')
+    return " ".join(re.sub(r"<[^>]+>", " ", html[start : html.index("</tr>", start)]).split())
+
+
+def test_events_about_a_person_name_them_and_who_acted(
+    auditor_client, model, member, outsider, admin_user
+):
+    from registry.services import model_permission_grant, team_member_remove, token_create
+    from registry.services import token_revoke as revoke
+
+    model_permission_grant(actor=member, model=model, user=outsider)
+    team_member_remove(actor=admin_user, team=model.team, user=member)
+    token, _ = token_create(actor=outsider, name="ranker pipeline")
+    revoke(actor=admin_user, token=token)
+
+    html = auditor_client.get(URL).content.decode()
+    grant, removed, revoked = (
+        AuditEvent.objects.filter(action=a).latest("sequence")
+        for a in (Action.PERMISSION_GRANTED, Action.TEAM_MEMBER_REMOVED, Action.TOKEN_REVOKED)
+    )
+    assert "Edit permission granted to bob by alice" in _event_text(html, grant)
+    assert "alice removed from team Fraud Detection by admin" in _event_text(html, removed)
+    assert "API token “ranker pipeline” of bob revoked by admin" in _event_text(html, revoked)

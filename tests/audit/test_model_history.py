@@ -1,13 +1,21 @@
 """A model's own history, for its page (the include the model page renders)."""
 
+import re
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
 from audit.actions import Action
+from audit.models import AuditEvent
 from audit.selectors import events_for_model
-from registry.services import model_update
+from registry.services import (
+    model_approver_grant,
+    model_permission_grant,
+    model_permission_revoke,
+    model_update,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +56,44 @@ def test_auditors_get_a_link_to_the_full_log(version, auditor):
 
 def test_no_history_says_so(outsider):
     assert "No recorded changes yet." in _render([], outsider)
+
+
+def _history_row(html: str, event) -> str:
+    start = html.index(f'id="history-{event.sequence}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def _text(row_html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", row_html).split())
+
+
+def test_a_permission_change_says_to_whom_and_by_whom(client, model, member, outsider):
+    model_permission_grant(actor=member, model=model, user=outsider)
+    model_permission_revoke(actor=member, model=model, user=outsider)
+    granted, revoked = (
+        AuditEvent.objects.filter(model_id=model.pk, action=a).get()
+        for a in (Action.PERMISSION_GRANTED, Action.PERMISSION_REVOKED)
+    )
+    client.force_login(outsider)
+    html = client.get(reverse("registry:model_detail", args=[model.name])).content.decode()
+
+    assert "Edit permission granted to bob by alice" in _text(_history_row(html, granted))
+    assert "Edit permission revoked from bob by alice" in _text(_history_row(html, revoked))
+
+
+def test_an_approver_grant_names_the_approver_and_the_admin(
+    client, model, admin_user, outsider
+):
+    model_approver_grant(actor=admin_user, model=model, user=outsider)
+    event = AuditEvent.objects.get(model_id=model.pk, action=Action.PERMISSION_GRANTED)
+    client.force_login(outsider)
+    html = client.get(reverse("registry:model_detail", args=[model.name])).content.decode()
+    assert "Approve permission granted to bob by admin" in _text(_history_row(html, event))
+
+
+def test_names_in_the_sentence_are_escaped(model, member, django_user_model):
+    evil = django_user_model.objects.create_user("<img src=x>", "x@example.com", "x")
+    model_permission_grant(actor=member, model=model, user=evil)
+    html = _render(events_for_model(model), member)
+    assert "<img src=x>" not in html
+    assert "granted to <strong class=\"event-subject\">&lt;img src=x&gt;</strong>" in html
