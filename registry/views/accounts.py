@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from .. import services
 from ..errors import RegistryError
@@ -48,11 +48,19 @@ def token_list(request):
     return render(request, "registry/tokens.html", context, status=400 if errors else 200)
 
 
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_revoke(request, pk):
+    """GET (or a POST without `confirm`) asks for confirmation; the confirming POST
+    revokes. A revoked token cannot be brought back, so one click is never enough."""
     # Someone else's token is a 404: its existence is none of this user's business.
     token = get_object_or_404(APIToken, pk=pk, user=request.user)
+    if request.method == "GET" or request.POST.get("confirm") != "revoke":
+        if not token.is_active:
+            messages.info(request, f"Token “{token.name}” is already revoked.")
+            return redirect("token_list")
+        return render(request, "registry/token_revoke.html", {"nav": "tokens", "token": token})
     try:
         services.token_revoke(actor=request.user, token=token)
     except RegistryError as exc:

@@ -70,11 +70,49 @@ def test_it_lists_only_my_tokens_with_their_last_use(client, member, outsider):
     assert f"mg_{mine.prefix}_".encode() in after
 
 
-def test_it_revokes_a_token(client, member):
+def test_the_revoke_button_asks_for_confirmation_and_revokes_nothing(client, member):
+    token, secret = token_create(actor=member, name="old pipeline")
+    client.force_login(member)
+    listing = client.get(URL).content.decode()
+    revoke_url = reverse("token_revoke", args=[token.pk])
+    # The list's button is a link to the confirmation page, not a form that revokes.
+    assert f'href="{revoke_url}" aria-label="Revoke old pipeline"' in listing
+    assert f'action="{revoke_url}"' not in listing
+
+    response = client.get(revoke_url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Revoke “old pipeline”?" in html
+    assert 'name="confirm" value="revoke"' in html
+    assert f'href="{URL}" id="cancel-revoke"' in html
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert token_authenticate(secret) == token
+    assert not AuditEvent.objects.filter(action=Action.TOKEN_REVOKED).exists()
+
+
+def test_a_post_without_the_confirmation_revokes_nothing(client, member):
+    """A form that posts straight to the revoke URL (one click) only gets the question."""
     token, secret = token_create(actor=member, name="old pipeline")
     client.force_login(member)
 
-    response = client.post(reverse("token_revoke", args=[token.pk]), follow=True)
+    response = client.post(reverse("token_revoke", args=[token.pk]))
+
+    assert response.status_code == 200
+    assert "Revoke “old pipeline”?" in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert token_authenticate(secret) == token
+
+
+def test_confirming_revokes_the_token(client, member):
+    token, secret = token_create(actor=member, name="old pipeline")
+    client.force_login(member)
+
+    response = client.post(
+        reverse("token_revoke", args=[token.pk]), {"confirm": "revoke"}, follow=True
+    )
 
     assert response.status_code == 200
     assert b"was revoked" in response.content
@@ -85,29 +123,42 @@ def test_it_revokes_a_token(client, member):
     assert b"Revoke old pipeline" not in response.content
 
 
-def test_it_does_not_revoke_someone_elses_token(client, member, outsider):
+def test_revoking_needs_a_csrf_token(member, password):
+    from django.test import Client
+
+    token, _ = token_create(actor=member, name="pipeline")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    response = client.post(reverse("token_revoke", args=[token.pk]), {"confirm": "revoke"})
+    assert response.status_code == 403
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_it_does_not_show_or_revoke_someone_elses_token(client, member, outsider, method):
     theirs, secret = token_create(actor=outsider, name="bobs pipeline")
     client.force_login(member)
 
-    response = client.post(reverse("token_revoke", args=[theirs.pk]))
+    response = getattr(client, method)(
+        reverse("token_revoke", args=[theirs.pk]), {"confirm": "revoke"}
+    )
 
     assert response.status_code == 404
+    assert b"bobs pipeline" not in response.content
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
     assert token_authenticate(secret) == theirs
 
 
-def test_revoking_needs_post(client, member):
+def test_a_revoked_token_is_not_asked_about_again(client, member):
     token, _ = token_create(actor=member, name="pipeline")
     client.force_login(member)
-    assert client.get(reverse("token_revoke", args=[token.pk])).status_code == 405
-    token.refresh_from_db()
-    assert token.revoked_at is None
+    client.post(reverse("token_revoke", args=[token.pk]), {"confirm": "revoke"})
 
-
-def test_revoking_twice_says_so(client, member):
-    token, _ = token_create(actor=member, name="pipeline")
-    client.force_login(member)
-    client.post(reverse("token_revoke", args=[token.pk]))
-    response = client.post(reverse("token_revoke", args=[token.pk]), follow=True)
-    assert b"already revoked" in response.content
+    url = reverse("token_revoke", args=[token.pk])
+    asked = client.get(url, follow=True)
+    assert b"already revoked" in asked.content
+    again = client.post(url, {"confirm": "revoke"}, follow=True)
+    assert b"already revoked" in again.content
+    assert AuditEvent.objects.filter(action=Action.TOKEN_REVOKED).count() == 1
