@@ -81,9 +81,7 @@ def test_a_permission_change_says_to_whom_and_by_whom(client, model, member, out
     assert "Edit permission revoked from bob by alice" in _text(_history_row(html, revoked))
 
 
-def test_an_approver_grant_names_the_approver_and_the_admin(
-    client, model, admin_user, outsider
-):
+def test_an_approver_grant_names_the_approver_and_the_admin(client, model, admin_user, outsider):
     model_approver_grant(actor=admin_user, model=model, user=outsider)
     event = AuditEvent.objects.get(model_id=model.pk, action=Action.PERMISSION_GRANTED)
     client.force_login(outsider)
@@ -96,4 +94,4 @@ def test_names_in_the_sentence_are_escaped(model, member, django_user_model):
     model_permission_grant(actor=member, model=model, user=evil)
     html = _render(events_for_model(model), member)
     assert "<img src=x>" not in html
-    assert "granted to <strong class=\"event-subject\">&lt;img src=x&gt;</strong>" in html
+    assert 'granted to <strong class="event-subject">&lt;img src=x&gt;</strong>' in html
