@@ -1,0 +1,48 @@
+"""Production settings for gunicorn: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
+
+Meant to run behind a buffering reverse proxy (deploy/nginx/): the proxy reads whole
+requests from slow clients and whole responses from Modelgate, so a worker thread is
+only ever busy with a request that is ready to run. Every value can be overridden on the
+command line or with GUNICORN_CMD_ARGS; the defaults below are the ones measured by
+bench/load.py (bench/results/load.md).
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+
+# Threads overlap the time a request waits on PostgreSQL; processes use the cores.
+# Two processes of four threads keep a two-core machine busy without queueing more work
+# inside the server than it can finish (bench/results/load.md).
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+
+# Requests that wait beyond this are queued by the kernel, not by gunicorn; the proxy
+# answers 502 rather than queueing without bound.
+backlog = 256
+# Kill and replace a worker whose main loop has not reported in this many seconds. The
+# database statement timeout (DATABASE_STATEMENT_TIMEOUT) stops slow queries first.
+timeout = 30
+graceful_timeout = 30
+# The proxy keeps its connections open between requests (nginx `keepalive`).
+keepalive = 75
+
+# Replace workers now and then, so a slow leak cannot grow without bound.
+max_requests = 5000
+max_requests_jitter = 500
+
+# Bounded request heads (gunicorn's defaults, stated): the proxy enforces the same.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Heartbeat files on a RAM disk, not a possibly slow /tmp.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# gunicorn 25+ opens a control socket in the home directory; one path shared by every
+# server on the host would clash, and nothing here uses it.
+control_socket_disable = True
+
+accesslog = "-"
+errorlog = "-"
