@@ -5,12 +5,15 @@ in; everyone else signed in gets 403. A model's own history is shown on the mode
 (audit.selectors.events_for_model), not here.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+
+from config.database import with_statement_timeout
 
 from .export import EXPORT_KINDS
 from .forms import EventFilterForm
@@ -73,9 +76,12 @@ def export(request, kind: str):
     recorded = export_record(actor=request.user, kind=kind, filters=event_filter.as_dict())
     rows = events_filtered(event_filter).filter(sequence__lt=recorded.sequence)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    response = StreamingHttpResponse(
-        export_kind.stream(rows), content_type=export_kind.content_type
+    # A full export is one long statement (COPY): it gets the export timeout, not the
+    # few seconds a page gets.
+    chunks = with_statement_timeout(
+        export_kind.stream(rows), settings.DATABASE_EXPORT_STATEMENT_TIMEOUT
     )
+    response = StreamingHttpResponse(chunks, content_type=export_kind.content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="{export_kind.filename}-{stamp}-to-{recorded.sequence - 1}'
         f'.{export_kind.extension}"'

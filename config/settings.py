@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.context.RequestContextMiddleware",
+    "config.database.DatabaseUnavailableMiddleware",
     # Last, so it sees failed sign-ins from every authentication path.
     "axes.middleware.AxesMiddleware",
 ]
@@ -82,8 +83,28 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'modelgate.sqlite3'}"
+# Seconds to wait for PostgreSQL to accept a connection, and for one statement to finish
+# (0: no limit). Web requests get the short statement timeout; manage.py commands get
+# the command one (manage.py sets MODELGATE_PROCESS=command; so may a Celery worker's
+# environment); audit exports raise theirs while they stream. A request that hits
+# either limit is answered 503 with Retry-After (config/database.py).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 5, minimum=0)
+DATABASE_EXPORT_STATEMENT_TIMEOUT = env_int("DATABASE_EXPORT_STATEMENT_TIMEOUT", 600, minimum=0)
+DATABASE_COMMAND_STATEMENT_TIMEOUT = env_int("DATABASE_COMMAND_STATEMENT_TIMEOUT", 0, minimum=0)
+MODELGATE_PROCESS = env_str("MODELGATE_PROCESS", "web")
+if MODELGATE_PROCESS not in ("web", "command"):
+    raise ImproperlyConfigured(
+        f"MODELGATE_PROCESS must be 'web' or 'command'; got {MODELGATE_PROCESS!r}"
+    )
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
 except Exception as exc:  # dj_database_url raises bare ValueError/KeyError on junk
     raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 if DATABASES["default"]["ENGINE"] not in (
@@ -92,6 +113,28 @@ if DATABASES["default"]["ENGINE"] not in (
 ):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL or SQLite.")
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES:
+    _statement_timeout = (
+        DATABASE_STATEMENT_TIMEOUT
+        if MODELGATE_PROCESS == "web"
+        else DATABASE_COMMAND_STATEMENT_TIMEOUT
+    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+            # A server that vanished or a cut network is noticed in about half a
+            # minute instead of the kernel's two hours.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 30_000,  # ms of unacknowledged data
+        }
+    )
+    if _statement_timeout:
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"-c statement_timeout={_statement_timeout * 1000}"
+        )
 if not IS_POSTGRES:
     if DATABASES["default"]["NAME"] == str(VAR_DIR / "modelgate.sqlite3"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default on a fresh clone

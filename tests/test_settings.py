@@ -37,6 +37,9 @@ def run_check(**env):
         ({"DEBUG": "1", "ARTIFACT_STORAGE": "s3"}, "needs AWS_STORAGE_BUCKET_NAME"),
         ({"DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, "PostgreSQL or SQLite"),
         ({"DEBUG": "1", "DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "DATABASE_STATEMENT_TIMEOUT": "5s"}, "DATABASE_STATEMENT_TIMEOUT must"),
+        ({"DEBUG": "1", "DATABASE_CONNECT_TIMEOUT": "0"}, "DATABASE_CONNECT_TIMEOUT must be"),
+        ({"DEBUG": "1", "MODELGATE_PROCESS": "worker"}, "MODELGATE_PROCESS must be"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_the_variable_named(env, message, tmp_path):
