@@ -103,3 +103,112 @@ def test_ordinary_markdown_still_renders():
         '<a href="https://wiki.example.com/fraud" rel="noopener noreferrer">the report</a>' in html
     )
     assert 'href="mailto:ml@example.com"' in html
+
+
+# Each would make the reader's browser fetch from tracker.example just by opening the page.
+REMOTE_CONTENT = {
+    "markdown_image": "![pixel](https://tracker.example/p.gif)",
+    "markdown_image_titled": '![chart](https://tracker.example/c.png "Latency")',
+    "reference_image": "![logo][l]\n\n[l]: https://tracker.example/logo.png",
+    "raw_img": '<img src="https://tracker.example/p.gif" alt="">',
+    "srcset": '<img srcset="https://tracker.example/a.png 1x" alt="a">',
+    "picture": '<picture><source srcset="https://tracker.example/p.webp"></picture>',
+    "video": '<video src="https://tracker.example/v.mp4" poster="https://tracker.example/p.png">',
+    "audio": '<audio autoplay src="https://tracker.example/a.mp3"></audio>',
+    "iframe": '<iframe src="https://tracker.example/f"></iframe>',
+    "object": '<object data="https://tracker.example/o.swf"></object>',
+    "embed": '<embed src="https://tracker.example/e.swf">',
+    "style_attribute": '<span style="background:url(https://tracker.example/s.png)">s</span>',
+    "style_element": "<style>@import url(https://tracker.example/s.css);</style>",
+    "stylesheet": '<link rel="stylesheet" href="https://tracker.example/s.css">',
+    "table_background": '<table background="https://tracker.example/t.png"><tr><td>1</td></tr></table>',
+    "svg_image": '<svg><image href="https://tracker.example/i.png"/></svg>',
+    "meta_refresh": '<meta http-equiv="refresh" content="0;url=https://tracker.example/">',
+    "base": '<base href="https://tracker.example/">',
+    "form": '<form action="https://tracker.example/f"><input type="image" src="https://tracker.example/i.png"></form>',
+    "link_ping": '<a href="https://wiki.example.com/" ping="https://tracker.example/ping">wiki</a>',
+    "relative_image": "![on-site](/accounts/logout/)",
+}
+
+
+class RemoteLoads(HTMLParser):
+    """What on the page names tracker.example anywhere but a link's href (a link only
+    loads when the reader follows it)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.loads, self.images = [], []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_style = tag == "style"
+        if tag in ("img", "image", "picture", "video", "audio", "source", "iframe", "object"):
+            self.images.append(tag)
+        for name, value in attrs:
+            if "tracker.example" in (value or "") and not (tag == "a" and name == "href"):
+                self.loads.append((tag, name, value))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style and "tracker.example" in data:
+            self.loads.append(("style", "", data))
+
+
+def remote_loads(html: str) -> RemoteLoads:
+    parser = RemoteLoads()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.parametrize("payload", REMOTE_CONTENT.values(), ids=REMOTE_CONTENT.keys())
+def test_card_markdown_makes_the_browser_load_nothing(client, member, version, payload):
+    card_update(
+        actor=member, card=version.card, sections={"intended_use": f"Intro.\n\n{payload}\n"}
+    )
+    client.force_login(member)
+    html = client.get(
+        reverse("registry:version_detail", args=[version.model.name, version.number])
+    ).content.decode()
+
+    found = remote_loads(html)
+    assert found.loads == []
+    assert found.images == []
+    assert "Intro." in html
+
+
+def test_an_image_becomes_a_link_showing_its_alt_text_and_address():
+    html = render_markdown(
+        'Latency: ![p95 latency chart](https://grafana.example.com/p95.png "p95").'
+    )
+    assert "<img" not in html
+    assert (
+        '<a class="card-image" href="https://grafana.example.com/p95.png" '
+        'rel="noopener noreferrer">'
+        "Image: p95 latency chart (https://grafana.example.com/p95.png)</a>"
+    ) in html
+
+
+def test_a_raw_html_image_becomes_a_link_too():
+    html = render_markdown('<img src="https://x.example/a.png?w=1&h=2" alt="a <b> & c">')
+    assert "<img" not in html
+    assert 'href="https://x.example/a.png?w=1&amp;h=2"' in html
+    assert "Image: a &lt;b&gt; &amp; c (https://x.example/a.png?w=1&amp;h=2)" in html
+
+
+def test_an_image_inside_a_link_is_text_inside_that_link():
+    html = render_markdown("[![build passing](https://ci.example/badge.svg)](https://ci.example/)")
+    assert "<img" not in html
+    assert html.count("<a ") == 1
+    assert '<a href="https://ci.example/"' in html
+    assert "Image: build passing (https://ci.example/badge.svg)" in html
+
+
+def test_an_image_with_a_refused_address_keeps_only_its_alt_text():
+    html = render_markdown("![diagram](javascript:alert(1)) ![](data:image/png;base64,AAAA)")
+    assert "<img" not in html and "javascript" not in html and "data:" not in html
+    assert '<span class="card-image">Image: diagram</span>' in html
