@@ -85,6 +85,12 @@ def test_signed_out_pages_run_under_the_policy(watcher, page, catalog):
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
 
 
+def test_the_forbidden_page_runs_under_the_policy(watcher, page, catalog, outsider, password):
+    signed_in(page, outsider, password)
+    watcher.visit(reverse("registry:model_edit", args=["fraud-scorer"]), status=403)
+    expect(page.locator("h1")).to_be_visible()
+
+
 def test_catalog_model_and_version_pages_run_under_the_policy(
     watcher, page, catalog, card_with_image, member, password
 ):
