@@ -6,6 +6,7 @@ so that a user sees every mistake in one round."""
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from .choices import CARD_SECTIONS, DataClassification
 from .models import RegisteredModel, Team
@@ -52,7 +53,9 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         empty_label=None,
         help_text="The owning team: its members can edit the model.",
     )
-    owner = forms.ModelChoiceField(queryset=None, empty_label=None, help_text=_help("owner"))
+    owner = forms.ModelChoiceField(
+        queryset=None, empty_label=None, help_text=_help("owner") + " A member of the owning team."
+    )
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the model does, in a sentence or two.",
@@ -75,11 +78,10 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         help_text="Comma-separated, e.g. fraud, payments. Lowercase letters, digits and '-'.",
     )
 
-    def __init__(self, *args, user, current_team: Team | None = None, **kwargs):
+    def __init__(
+        self, *args, user, current_team: Team | None = None, current_owner=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
         # Offer only the user's teams (plus the model's own). Any existing team still
         # validates, so that the service, not the form, refuses a team the user isn't
         # in: that is a permission error (403), not a typo.
@@ -88,6 +90,17 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
             offered.insert(0, current_team)
         self.offered_teams = offered
         self.fields["team"].choices = [(t.pk, t.name) for t in offered]
+        # Offer the members of the offered teams as owners. Any active user still
+        # validates: the service checks the owner against the chosen team and says so.
+        users = get_user_model().objects.filter(is_active=True)
+        self.fields["owner"].queryset = users
+        offered_owners = Q(team_memberships__team__in=[t.pk for t in offered])
+        if current_owner is not None:
+            offered_owners |= Q(pk=current_owner.pk)
+        self.fields["owner"].choices = [
+            (u.pk, u.get_username())
+            for u in users.filter(offered_owners).distinct().order_by("username")
+        ]
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]

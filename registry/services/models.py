@@ -11,7 +11,7 @@ from audit.actions import Action
 from audit.services import event_record
 
 from ..errors import Conflict
-from ..models import RegisteredModel, Tag, Team
+from ..models import RegisteredModel, Tag, Team, TeamMembership
 from ..permissions import (
     APPROVE_PERM,
     CHANGE_PERM,
@@ -65,6 +65,19 @@ def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
         raise Conflict(f"A model named {name!r} already exists (names ignore case).")
 
 
+def _require_owner_in_team(owner, team: Team) -> None:
+    """The owner answers for the model inside its team, so they must belong to it."""
+    if not TeamMembership.objects.filter(team=team, user=owner).exists():
+        raise ValidationError(
+            {
+                "owner": [
+                    f"{owner.get_username()} is not a member of {team.name}: the owner must "
+                    f"belong to the owning team. Choose a member of {team.name}."
+                ]
+            }
+        )
+
+
 def _clean(model: RegisteredModel) -> None:
     try:
         model.license = normalize_license(model.license)
@@ -97,11 +110,12 @@ def model_create(
 ) -> RegisteredModel:
     """Register a new model for `team`.
 
-    The actor must belong to the team (or be an admin). Every metadata field is
-    required; the name is unique ignoring case (Conflict otherwise).
+    The actor must belong to the team (or be an admin), and so must the owner. Every
+    metadata field is required; the name is unique ignoring case (Conflict otherwise).
     """
     if not can_create_model_for_team(actor, team.pk):
         raise PermissionDenied(f"Only members of {team.name} can register models for it.")
+    _require_owner_in_team(owner, team)
     model = RegisteredModel(
         name=(name or "").strip(),
         team=team,
@@ -144,7 +158,8 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
     """Change a model's metadata (any of EDITABLE_FIELDS and `tags`).
 
     Records only the fields whose value really changed; a call that changes nothing
-    writes nothing. Moving a model to another team needs membership of that team.
+    writes nothing. Moving a model to another team needs membership of that team, and
+    a new owner or team must leave the owner a member of the owning team.
     """
     model = (
         RegisteredModel.objects.select_for_update(of=("self",))
@@ -168,6 +183,8 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
             setattr(model, field, new)
     if "team" in diff and not can_create_model_for_team(actor, model.team.pk):
         raise PermissionDenied("You can only move a model to a team you belong to.")
+    if "team" in diff or "owner" in diff:
+        _require_owner_in_team(model.owner, model.team)
     _clean(model)
     if "license" in diff and diff["license"][0] == model.license:
         del diff["license"]  # only the spelling changed, e.g. "mit" -> "MIT"

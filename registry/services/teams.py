@@ -7,7 +7,7 @@ from audit.actions import Action
 from audit.services import event_record
 
 from ..errors import Conflict, RegistryError
-from ..models import Team, TeamMembership
+from ..models import RegisteredModel, Team, TeamMembership
 from ..permissions import forget_cached_permissions
 
 User = get_user_model()
@@ -61,9 +61,32 @@ def team_member_add(*, actor, team: Team, user) -> TeamMembership:
     return membership
 
 
+# How many of a leaving member's models a refusal names.
+OWNED_MODELS_NAMED = 5
+
+
 @transaction.atomic
 def team_member_remove(*, actor, team: Team, user) -> None:
+    """Remove a user from a team. Admins only. A member who owns models of the team
+    stays until those models have another owner (owners belong to the owning team)."""
     _require_admin(actor)
+    owned = list(
+        RegisteredModel.objects.filter(team=team, owner=user)
+        .order_by("name")
+        .values_list("name", flat=True)[: OWNED_MODELS_NAMED + 1]
+    )
+    if owned:
+        names = ", ".join(owned[:OWNED_MODELS_NAMED]) + (
+            " and more" if len(owned) > OWNED_MODELS_NAMED else ""
+        )
+        raise ValidationError(
+            {
+                "user": [
+                    f"{user.get_username()} owns models of {team.name} ({names}); give them "
+                    "another owner from the team first."
+                ]
+            }
+        )
     deleted, _ = TeamMembership.objects.filter(team=team, user=user).delete()
     if not deleted:
         raise RegistryError(f"{user.get_username()} is not a member of {team.name}.")

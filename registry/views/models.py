@@ -131,6 +131,7 @@ def model_edit(request, name):
         request.POST or None,
         user=request.user,
         current_team=model.team,
+        current_owner=model.owner,
         initial=model_initial(model),
     )
     if request.method == "POST" and form.is_valid():

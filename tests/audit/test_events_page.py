@@ -233,12 +233,22 @@ def _event_text(html: str, event) -> str:
 
 
 def test_events_about_a_person_name_them_and_who_acted(
-    auditor_client, model, member, outsider, admin_user
+    auditor_client, model, member, outsider, admin_user, django_user_model
 ):
-    from registry.services import model_permission_grant, team_member_remove, token_create
+    from registry.services import (
+        model_permission_grant,
+        model_update,
+        team_member_add,
+        team_member_remove,
+        token_create,
+    )
     from registry.services import token_revoke as revoke
 
     model_permission_grant(actor=member, model=model, user=outsider)
+    # alice owns the model, so she leaves the team once it has another owner.
+    carol = django_user_model.objects.create_user("carol")
+    team_member_add(actor=admin_user, team=model.team, user=carol)
+    model_update(actor=admin_user, model=model, owner=carol)
     team_member_remove(actor=admin_user, team=model.team, user=member)
     token, _ = token_create(actor=outsider, name="ranker pipeline")
     revoke(actor=admin_user, token=token)

@@ -28,6 +28,13 @@ def _team_member_add(c):
     return lambda: services.team_member_add(actor=c.admin, team=c.team, user=newcomer)
 
 
+def _team_member_remove(c):
+    """A member who owns none of the team's models (an owner stays until replaced)."""
+    leaver = c.users.objects.create_user("leaver")
+    services.team_member_add(actor=c.admin, team=c.team, user=leaver)
+    return lambda: services.team_member_remove(actor=c.admin, team=c.team, user=leaver)
+
+
 def _permission_revoke(c):
     services.model_permission_grant(actor=c.member, model=c.model, user=c.outsider)
     return lambda: services.model_permission_revoke(actor=c.member, model=c.model, user=c.outsider)
@@ -71,10 +78,7 @@ WRITES = {
         lambda c: lambda: services.team_create(actor=c.admin, name="Credit Risk"),
     ),
     "team_member_add": (Action.TEAM_MEMBER_ADDED, _team_member_add),
-    "team_member_remove": (
-        Action.TEAM_MEMBER_REMOVED,
-        lambda c: lambda: services.team_member_remove(actor=c.admin, team=c.team, user=c.member),
-    ),
+    "team_member_remove": (Action.TEAM_MEMBER_REMOVED, _team_member_remove),
     "model_create": (
         Action.MODEL_CREATED,
         lambda c: lambda: c.make_model(name="churn-predictor"),
