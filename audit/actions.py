@@ -18,6 +18,8 @@ class Action(models.TextChoices):
     LINEAGE_ATTACHED = "registry.version.lineage_attached", "Lineage attached"
     DATA_VERSIONS_ATTACHED = "registry.version.data_attached", "Data versions attached"
     ARTIFACT_UPLOADED = "registry.artifact.uploaded", "Artifact uploaded"
+    # Only downloads of confidential or restricted models' artifacts are recorded.
+    ARTIFACT_DOWNLOADED = "registry.artifact.downloaded", "Restricted artifact downloaded"
     CARD_UPDATED = "registry.card.updated", "Model card updated"
     TOKEN_CREATED = "registry.token.created", "API token created"
     TOKEN_REVOKED = "registry.token.revoked", "API token revoked"

@@ -3,6 +3,7 @@ permissions and state, writes its audit event with the change, and raises a doma
 error (ValidationError, PermissionDenied, RegistryError) that leaves nothing changed."""
 
 from .cards import card_update
+from .downloads import artifact_download
 from .models import (
     model_approver_grant,
     model_approver_revoke,
@@ -26,6 +27,7 @@ from .versions import (
 
 __all__ = [
     "artifact_attach",
+    "artifact_download",
     "card_update",
     "data_versions_attach",
     "lineage_attach",

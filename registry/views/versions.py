@@ -9,9 +9,10 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 
+from .. import services
 from ..choices import CARD_SECTIONS
-from ..models import ModelVersion, artifact_storage
-from ..permissions import can_edit_model
+from ..models import ModelVersion
+from ..permissions import can_download_artifacts, can_edit_model
 from ..selectors import card_for, model_get, model_versions, version_get
 from ..templatetags.registry_tags import FRAMEWORK_LABELS, STAGE_LABELS
 
@@ -33,6 +34,7 @@ def version_detail(request, name, number):
             "version": version,
             "card": card,
             "can_edit": can_edit_model(request.user, model),
+            "can_download": can_download_artifacts(request.user, model),
             "params": sorted(version.hyperparameters.items()),
         },
     )
@@ -50,8 +52,7 @@ def artifact_download(request, name, number):
             status=404,
         )
     try:
-        # The storage the services wrote with (the field's storage is fixed at import).
-        handle = artifact_storage().open(version.artifact.name, "rb")
+        handle = services.artifact_download(actor=request.user, version=version, via="web")
     except FileNotFoundError:
         return render(
             request,

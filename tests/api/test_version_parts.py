@@ -195,11 +195,11 @@ def test_linking_the_same_parent_twice_is_a_conflict(api, model, version, make_v
 # --- Artifact ---------------------------------------------------------------------------
 
 
-def test_it_downloads_an_uploaded_artifact_with_its_checksum(outsider_api, model, make_version):
+def test_it_downloads_an_uploaded_artifact_with_its_checksum(api, model, make_version):
     content = b"\x89ONNX" * 300
     version = make_version(model, artifact_uri="", artifact=upload(content, "scorer.onnx"))
 
-    response = outsider_api.get(url(version, "artifact"), HTTP_ACCEPT="application/octet-stream")
+    response = api.get(url(version, "artifact"), HTTP_ACCEPT="application/octet-stream")
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == content

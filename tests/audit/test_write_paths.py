@@ -11,6 +11,7 @@ import importlib.util
 from types import SimpleNamespace
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from audit import services as audit_services
@@ -33,6 +34,14 @@ def _team_member_remove(c):
     leaver = c.users.objects.create_user("leaver")
     services.team_member_add(actor=c.admin, team=c.team, user=leaver)
     return lambda: services.team_member_remove(actor=c.admin, team=c.team, user=leaver)
+
+
+def _artifact_download(c):
+    """A confidential model's stored artifact: downloading it is recorded."""
+    stored = c.make_version(
+        c.model, artifact_uri="", artifact=ContentFile(b"weights", name="model.pkl")
+    )
+    return lambda: services.artifact_download(actor=c.member, version=stored, via="web").close()
 
 
 def _permission_revoke(c):
@@ -115,6 +124,7 @@ WRITES = {
         ),
     ),
     "artifact_attach": (Action.ARTIFACT_UPLOADED, _artifact_attach),
+    "artifact_download": (Action.ARTIFACT_DOWNLOADED, _artifact_download),
     "metrics_attach": (
         Action.METRICS_ATTACHED,
         lambda c: (

@@ -1,7 +1,8 @@
 """Every dashboard URL x every kind of user: who may read, who may write.
 
 Everyone signed in reads everything (DESIGN invariant 7); only the owning team, users
-granted the per-model change permission, and admins write. Anonymous visitors are sent
+granted the per-model change permission, and admins write, and download the artifacts
+of a confidential model such as fraud-scorer (TEAM_READ). Anonymous visitors are sent
 to sign in. A new URL in registry/urls.py must be added to the matrix below.
 """
 
@@ -17,6 +18,7 @@ from registry.services import model_permission_grant
 pytestmark = pytest.mark.django_db
 
 READ = "read"
+TEAM_READ = "team-read"
 WRITE = "write"
 
 # (url name, method, kind). Writes are the model edit form, the card editor and
@@ -26,7 +28,7 @@ MATRIX = [
     ("model_detail", "get", READ),
     ("version_detail", "get", READ),
     ("version_compare", "get", READ),
-    ("artifact_download", "get", READ),
+    ("artifact_download", "get", TEAM_READ),
     ("model_create", "get", READ),
     ("model_create", "post", WRITE),
     ("model_edit", "get", WRITE),
@@ -122,7 +124,7 @@ def test_permission_matrix(
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login") + "?next=")
         assert _state() == before
-    elif user_kind == "outsider" and kind == WRITE:
+    elif user_kind == "outsider" and kind in (WRITE, TEAM_READ):
         assert response.status_code == 403
         assert "You can't do that here" in response.content.decode()
         assert _state() == before

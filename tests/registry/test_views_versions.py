@@ -30,6 +30,13 @@ def signed_in(client, outsider):
 
 
 @pytest.fixture
+def team_client(client, member):
+    """fraud-scorer is confidential: its artifacts are for its team (test_artifact_access)."""
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
 def full_version(model, make_version, make_model, member):
     base = make_model(name="base-embeddings")
     parent = make_version(base)
@@ -89,8 +96,8 @@ def test_the_version_page_shows_everything_recorded(signed_in, model, full_versi
     assert 'id="created-by">alice<' in html
 
 
-def test_the_artifact_link_shows_its_checksum_and_size(signed_in, model, full_version):
-    html = signed_in.get(page(model.name, full_version.number)).content.decode()
+def test_the_artifact_link_shows_its_checksum_and_size(team_client, model, full_version):
+    html = team_client.get(page(model.name, full_version.number)).content.decode()
     assert reverse("registry:artifact_download", args=[model.name, full_version.number]) in html
     assert hashlib.sha256(WEIGHTS).hexdigest() in html
     assert "14.6\xa0KB" in html  # 15,000 bytes
@@ -128,9 +135,9 @@ def test_an_empty_version_shows_its_empty_states(signed_in, model, make_version)
 # --- download -------------------------------------------------------------------
 
 
-def test_download_returns_the_bytes_with_their_checksum(signed_in, model, full_version):
+def test_download_returns_the_bytes_with_their_checksum(team_client, model, full_version):
     url = reverse("registry:artifact_download", args=[model.name, full_version.number])
-    response = signed_in.get(url)
+    response = team_client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == WEIGHTS
     assert response["X-Checksum-SHA256"] == hashlib.sha256(WEIGHTS).hexdigest()
@@ -145,11 +152,11 @@ def test_a_version_without_a_stored_file_has_nothing_to_download(signed_in, mode
 
 
 def test_a_stored_file_gone_from_storage_is_a_404_not_a_crash(
-    signed_in, model, full_version, artifact_dir
+    team_client, model, full_version, artifact_dir
 ):
     (artifact_dir / full_version.artifact.name).unlink()
     url = reverse("registry:artifact_download", args=[model.name, full_version.number])
-    response = signed_in.get(url)
+    response = team_client.get(url)
     assert response.status_code == 404
     assert "could not be found in artifact storage" in response.content.decode()
 

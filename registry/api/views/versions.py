@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ... import services
-from ...models import ModelVersion, artifact_storage
+from ...models import ModelVersion
 from ...permissions import require_edit_model
 from ...selectors import model_get, model_versions, version_get
 from ..errors import error_responses
@@ -209,15 +209,24 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
             (200, "application/json"): OpenApiResponse(
                 ArtifactLinkSerializer, description="For an artifact stored elsewhere: its URI."
             ),
-            **error_responses(404),
+            **error_responses(403, 404),
         },
     )
     def get(self, request, name, number):
+        """A stored file, or a link to one stored elsewhere. The files of confidential and
+        restricted models are for the owning team, the model's approvers and users granted
+        access (403 for others), and each download is recorded in the audit log."""
         version = version_get(model_get(name), number)
         if version.artifact:
-            # Through the configured storage (not the field's), so S3 or local both work.
+            try:
+                handle = services.artifact_download(actor=request.user, version=version, via="api")
+            except FileNotFoundError:
+                raise Http404(
+                    f"The artifact of {version.model.name} v{version.number} could not be "
+                    "found in artifact storage."
+                ) from None
             response = FileResponse(
-                artifact_storage().open(version.artifact.name, "rb"),
+                handle,
                 as_attachment=True,
                 filename=version.artifact_filename,
             )
