@@ -10,7 +10,8 @@ from django.db.models import Q
 
 from .choices import CARD_SECTIONS, DataClassification
 from .models import RegisteredModel, Team
-from .selectors import teams_for_user
+from .names import name_clash_message
+from .selectors import model_named_like, teams_for_user
 from .validators import validate_license, validate_model_name
 
 CARD_SECTION_HELP = {
@@ -45,8 +46,10 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
 
     name = forms.CharField(
         max_length=100,
-        validators=[validate_model_name],
-        help_text="Letters, digits, '.', '_' or '-'. Unique across the company, ignoring case.",
+        help_text=(
+            "Letters, digits, '.', '_' or '-'. Unique across the company: names that differ "
+            "only in case, look-alike characters or punctuation count as the same name."
+        ),
     )
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(),
@@ -78,10 +81,11 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         help_text="Comma-separated, e.g. fraud, payments. Lowercase letters, digits and '-'.",
     )
 
-    def __init__(
-        self, *args, user, current_team: Team | None = None, current_owner=None, **kwargs
-    ):
+    def __init__(self, *args, user, model: RegisteredModel | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.model = model
+        current_team = model.team if model is not None else None
+        current_owner = model.owner if model is not None else None
         # Offer only the user's teams (plus the model's own). Any existing team still
         # validates, so that the service, not the form, refuses a team the user isn't
         # in: that is a permission error (403), not a typo.
@@ -101,6 +105,16 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
             (u.pk, u.get_username())
             for u in users.filter(offered_owners).distinct().order_by("username")
         ]
+
+    def clean_name(self) -> str:
+        """A look-alike of an existing name is told which model it collides with, even
+        when it would not pass the format check (a Cyrillic letter, a zero-width space)."""
+        name = self.cleaned_data["name"]
+        clash = model_named_like(name, exclude_pk=self.model.pk if self.model else None)
+        if clash is not None:
+            raise ValidationError(name_clash_message(name, clash.name), code="name_taken")
+        validate_model_name(name)
+        return name
 
     def clean_tags(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]

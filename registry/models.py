@@ -71,6 +71,10 @@ class Tag(models.Model):
 
 class RegisteredModel(models.Model):
     name = models.CharField(max_length=100, validators=[validate_model_name])
+    # registry.names.name_key(name), which near-duplicate names share; unique, so two
+    # registrations of look-alike names cannot both commit. NULL only for a model that
+    # near-duplicated an older one before the rule existed (migration 0007).
+    name_key = models.CharField(max_length=400, null=True, editable=False)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="models")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -112,6 +116,7 @@ class RegisteredModel(models.Model):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(Lower("name"), name="unique_model_name_ci"),
+            models.UniqueConstraint(fields=["name_key"], name="unique_model_name_key"),
         ]
         indexes = [
             models.Index(fields=["name", "id"]),  # the catalog's default order

@@ -25,6 +25,7 @@ from .models import (
     Team,
     VersionParent,
 )
+from .names import name_key
 from .search import SEARCH_CONFIG, is_postgres
 
 SORTS = {
@@ -413,6 +414,17 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
     qs = _ordered(_filtered(query, rows=rows), query)
     page = _KnownCountPaginator(qs, query.per_page, count=total).get_page(query.page)
     return CatalogResult(query=query, page=page, facets=facets)
+
+
+def model_named_like(name: str, *, exclude_pk: int | None = None) -> RegisteredModel | None:
+    """The model whose name `name` near-duplicates (registry.names), if any."""
+    key = name_key(name)
+    if not key:
+        return None
+    rows = RegisteredModel.objects.filter(name_key=key)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.only("pk", "name").first()
 
 
 def model_get(name: str) -> RegisteredModel:

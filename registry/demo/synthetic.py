@@ -39,6 +39,7 @@ from ..models import (
     TeamMembership,
     VersionParent,
 )
+from ..names import name_key
 from ..search import is_postgres, refresh_vectors, search_document
 
 User = get_user_model()
@@ -321,6 +322,8 @@ class BatchWriter:
         self.counts = {"models": 0, "versions": 0, "cards": 0, "metrics": 0, "lineage": 0}
         # The catalog keeps a JSON copy of the tag names for its facet counts.
         self.tag_list = _has_field(RegisteredModel, "tag_list")
+        # Near-duplicate names share a key (registry.names); synthetic names never do.
+        self.name_key = _has_field(RegisteredModel, "name_key")
 
     def write(self, name_numbers: Sequence[int]) -> list[int]:
         rng, m = self.rng, self.m
@@ -409,11 +412,16 @@ class BatchWriter:
                     self.loader_id, created, when, m, last_framework if m else "",
                     Stage.NONE.value, doc,
                     *((json.dumps(tags),) if self.tag_list else ()),
+                    *((name_key(name),) if self.name_key else ()),
                 )
             )  # fmt: skip
             model_tags.extend((model_id, self.tag_ids[t]) for t in tags)
 
-        model_columns = MODEL_COLUMNS + (["tag_list"] if self.tag_list else [])
+        model_columns = (
+            MODEL_COLUMNS
+            + (["tag_list"] if self.tag_list else [])
+            + (["name_key"] if self.name_key else [])
+        )
         _write(RegisteredModel, model_columns, models)
         _write(RegisteredModel.tags.through, MODEL_TAG_COLUMNS, model_tags)
         _write(ModelVersion, VERSION_COLUMNS, versions)

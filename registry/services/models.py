@@ -12,6 +12,7 @@ from audit.services import event_record
 
 from ..errors import Conflict
 from ..models import RegisteredModel, Tag, Team, TeamMembership
+from ..names import name_clash_message, name_key
 from ..permissions import (
     APPROVE_PERM,
     CHANGE_PERM,
@@ -20,6 +21,7 @@ from ..permissions import (
     require_edit_model,
 )
 from ..search import search_refresh
+from ..selectors import model_named_like
 from ..validators import normalize_license, validate_tag
 
 # The shared metadata standard: every model carries all of these.
@@ -58,11 +60,21 @@ def _set_tags(model: RegisteredModel, names: list[str]) -> None:
 
 
 def _check_name_free(name: str, *, exclude_pk: int | None = None) -> None:
-    clash = RegisteredModel.objects.filter(name__lower=name.lower())
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise Conflict(f"A model named {name!r} already exists (names ignore case).")
+    """Conflict naming the model that `name` near-duplicates (registry.names). Runs
+    before the format check, so a look-alike of an existing name is told which one."""
+    clash = model_named_like(name, exclude_pk=exclude_pk)
+    if clash is not None:
+        raise Conflict(name_clash_message(name, clash.name))
+
+
+def _save_named(model: RegisteredModel) -> None:
+    """Save, turning a lost race for the name (the unique key) into the same Conflict."""
+    try:
+        with transaction.atomic():
+            model.save()
+    except IntegrityError:
+        _check_name_free(model.name, exclude_pk=model.pk)
+        raise Conflict(f"A model named like {model.name!r} already exists.") from None
 
 
 def _require_owner_in_team(owner, team: Team) -> None:
@@ -111,13 +123,17 @@ def model_create(
     """Register a new model for `team`.
 
     The actor must belong to the team (or be an admin), and so must the owner. Every
-    metadata field is required; the name is unique ignoring case (Conflict otherwise).
+    metadata field is required; a name that near-duplicates an existing one (case,
+    look-alike characters, punctuation: registry.names) is a Conflict naming that model.
     """
     if not can_create_model_for_team(actor, team.pk):
         raise PermissionDenied(f"Only members of {team.name} can register models for it.")
     _require_owner_in_team(owner, team)
+    name = (name or "").strip()
+    _check_name_free(name)
     model = RegisteredModel(
-        name=(name or "").strip(),
+        name=name,
+        name_key=name_key(name),
         team=team,
         owner=owner,
         description=description,
@@ -129,14 +145,7 @@ def model_create(
     )
     _clean(model)
     tag_names = normalize_tags(tags)
-    _check_name_free(model.name)
-    try:
-        with transaction.atomic():
-            model.save()
-    except IntegrityError:
-        raise Conflict(
-            f"A model named {model.name!r} already exists (names ignore case)."
-        ) from None
+    _save_named(model)
     _set_tags(model, tag_names)
     search_refresh(model)
     event_record(
@@ -181,6 +190,9 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
         if old != new:
             diff[field] = [_display(old), _display(new)]
             setattr(model, field, new)
+    if "name" in diff:
+        _check_name_free(model.name, exclude_pk=model.pk)
+        model.name_key = name_key(model.name)
     if "team" in diff and not can_create_model_for_team(actor, model.team.pk):
         raise PermissionDenied("You can only move a model to a team you belong to.")
     if "team" in diff or "owner" in diff:
@@ -188,8 +200,6 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
     _clean(model)
     if "license" in diff and diff["license"][0] == model.license:
         del diff["license"]  # only the spelling changed, e.g. "mit" -> "MIT"
-    if "name" in diff:
-        _check_name_free(model.name, exclude_pk=model.pk)
 
     tags_changed = False
     if "tags" in changes:
@@ -201,13 +211,7 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
 
     if not diff:
         return model
-    try:
-        with transaction.atomic():
-            model.save()
-    except IntegrityError:
-        raise Conflict(
-            f"A model named {model.name!r} already exists (names ignore case)."
-        ) from None
+    _save_named(model)
     if tags_changed:
         _set_tags(model, diff["tags"][1])
     search_refresh(model)

@@ -130,8 +130,7 @@ def model_edit(request, name):
     form = ModelMetadataForm(
         request.POST or None,
         user=request.user,
-        current_team=model.team,
-        current_owner=model.owner,
+        model=model,
         initial=model_initial(model),
     )
     if request.method == "POST" and form.is_valid():
