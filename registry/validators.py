@@ -4,7 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from license_expression import get_spdx_licensing
+from license_expression import ExpressionError, get_spdx_licensing
 
 # Model names: 1-100 characters, letters, digits, '.', '_' and '-', starting with a
 # letter or digit. A name is one URL path segment (models/<name>/...), and nothing in it
@@ -41,6 +41,9 @@ validate_sha256 = RegexValidator(
     code="invalid_sha256",
 )
 
+# Lone UTF-16 surrogates: a Python str may hold them (json.loads("\"\\ud800\"")), UTF-8 cannot.
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 ARTIFACT_URI_SCHEMES = ("s3", "gs", "azure", "abfss", "hdfs", "https", "http", "file", "models")
@@ -62,14 +65,19 @@ def normalize_license(value: str) -> str:
         return "proprietary"
     if not value:
         raise ValidationError("Give an SPDX license identifier or 'proprietary'.", code="required")
-    result = get_spdx_licensing().validate(value, strict=True)
-    if result.errors:
+    # Not Licensing.validate(): it crashes on the very errors it should report
+    # ("MIT/X11", "MIT AND"), reading an attribute ExpressionError does not have.
+    try:
+        parsed = get_spdx_licensing().parse(value, validate=True, strict=True)
+    except ExpressionError:  # ExpressionParseError included
+        parsed = None
+    if parsed is None:
         raise ValidationError(
             "%(value)r is not an SPDX license identifier (see spdx.org/licenses) or 'proprietary'.",
             params={"value": value},
             code="invalid_license",
         )
-    return result.normalized_expression
+    return str(parsed)
 
 
 def validate_license(value: str) -> None:
@@ -85,3 +93,19 @@ def validate_artifact_uri(value: str) -> None:
             + ".",
             code="invalid_uri",
         )
+
+
+def unstorable_text_reason(value: str) -> str | None:
+    """Why PostgreSQL would refuse to store `value` as text, or None if it can.
+
+    A NUL character is refused by text and jsonb columns alike, and a lone UTF-16
+    surrogate (possible in JSON, as "\\ud800") cannot be encoded at all.
+    """
+    if "\x00" in value:
+        return "Contains a NUL character (U+0000), which cannot be stored; remove it."
+    if SURROGATE_RE.search(value):
+        return (
+            "Contains a lone UTF-16 surrogate (U+D800-U+DFFF), which is not valid text; "
+            "send the character as a proper pair or as UTF-8."
+        )
+    return None
