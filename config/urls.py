@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "registry.views.errors.bad_request"
 handler403 = "registry.views.errors.permission_denied"
 handler404 = "registry.views.errors.page_not_found"
 handler500 = "registry.views.errors.server_error"

@@ -23,6 +23,11 @@ NOT_AUTHENTICATED = (
 )
 
 
+def is_api_request(request) -> bool:
+    """Whether `request` is for the API, whose every answer is JSON (errors included)."""
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
 def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {

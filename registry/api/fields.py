@@ -1,11 +1,12 @@
 """Serializer building blocks: strict input and JSON fields inside multipart bodies."""
 
-import json
 from collections.abc import Mapping
 
 from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.utils import html
+
+from .parsers import json_value_problem, loads_bounded
 
 STAGE_MESSAGE = (
     "The stage changes only through an approved transition request; "
@@ -43,7 +44,9 @@ class StrictInputMixin:
 
 
 class _NotJSON(str):
-    pass
+    """A multipart field's raw text that is not a JSON value we accept, and why."""
+
+    message = "Not valid JSON. In a multipart request send this field as a JSON-encoded string."
 
 
 class MultipartJSONMixin:
@@ -57,15 +60,19 @@ class MultipartJSONMixin:
             return empty
         raw = dictionary.get(self.field_name)
         try:
-            return json.loads(raw)
+            value = loads_bounded(raw)
         except (TypeError, ValueError):
             return _NotJSON(raw)
+        problem = json_value_problem(value)
+        if problem:
+            refused = _NotJSON(raw)
+            refused.message = problem
+            return refused
+        return value
 
     def run_validation(self, data=empty):
         if isinstance(data, _NotJSON):
-            raise serializers.ValidationError(
-                "Not valid JSON. In a multipart request send this field as a JSON-encoded string."
-            )
+            raise serializers.ValidationError(data.message)
         return super().run_validation(data)
 
 

@@ -1,7 +1,7 @@
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
 
 from ...artifacts import HashingUploadHandler
+from ..parsers import StrictJSONParser, StrictMultiPartParser
 
 
 class StreamedUploadMixin:
@@ -11,7 +11,7 @@ class StreamedUploadMixin:
     check of session authentication), hence initialize_request.
     """
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, StrictMultiPartParser]
 
     def initialize_request(self, request, *args, **kwargs):
         request.upload_handlers = [HashingUploadHandler(request)]
