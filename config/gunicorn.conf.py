@@ -3,7 +3,8 @@
 Meant to run behind a buffering reverse proxy (deploy/nginx/): the proxy reads whole
 requests from slow clients and whole responses from Modelgate, so a worker thread is
 only ever busy with a request that is ready to run. Every value can be overridden on the
-command line or with GUNICORN_CMD_ARGS; the defaults below are the ones measured by
+command line or with GUNICORN_CMD_ARGS, but set the thread count with GUNICORN_THREADS so
+that worker_connections follows it. The defaults below are the ones measured by
 bench/load.py (bench/results/load.md).
 """
 
@@ -11,22 +12,27 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Threads overlap the time a request waits on PostgreSQL; processes use the cores.
-# Two processes of four threads keep a two-core machine busy without queueing more work
-# inside the server than it can finish (bench/results/load.md).
+# Threads overlap the time a request waits on PostgreSQL; processes use the cores (one
+# Python process runs one thread at a time).
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 
-# Requests that wait beyond this are queued by the kernel, not by gunicorn; the proxy
-# answers 502 rather than queueing without bound.
+# One queue, first come first served: a worker takes a connection only when it has a
+# free thread, so waiting requests stay in the listen backlog, shared by all workers,
+# instead of in one busy worker's private queue while another idles. That holds the
+# slowest requests near the average under load (Little's law) and keeps throughput flat
+# past saturation. With no spare connection slots there is nothing to keep alive: the
+# proxy opens a connection per request (cheap on one host) and gunicorn closes it.
+worker_connections = threads
+keepalive = 0
+# The shared queue. Past it the kernel turns new connections away and the proxy answers
+# 502 after its connect timeout (5 s), instead of queueing without bound.
 backlog = 256
 # Kill and replace a worker whose main loop has not reported in this many seconds. The
 # database statement timeout (DATABASE_STATEMENT_TIMEOUT) stops slow queries first.
 timeout = 30
 graceful_timeout = 30
-# The proxy keeps its connections open between requests (nginx `keepalive`).
-keepalive = 75
 
 # Replace workers now and then, so a slow leak cannot grow without bound.
 max_requests = 5000

@@ -9,64 +9,16 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import psycopg
 import pytest
 import requests
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def production_server(**env):
-    """gunicorn with the repository's production configuration on a free port."""
-    port = _free_port()
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
-            "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-            "--access-logfile", "/dev/null", "config.wsgi",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DEBUG": "0", "MODELGATE_PROCESS": "web", **env},
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        text=True,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:  # until a worker has booted and answers (the sign-in page needs no query)
-            try:
-                requests.get(f"{base}/accounts/login/", timeout=5)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"gunicorn did not start: {log.read()}") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+from tests.servers import ROOT, production_server
 
 
 @contextmanager
