@@ -6,6 +6,7 @@ Benchmarks are scripts (`python bench/<name>.py`), so this module sits beside th
 
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +56,37 @@ def setup_django() -> None:
     import django
 
     django.setup()
+
+
+def cpu_times() -> list[int] | None:
+    """The machine's CPU counters (user, nice, system, idle, iowait, irq, softirq,
+    steal), or None off Linux."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(v) for v in stat.readline().split()[1:9]]
+    except OSError:
+        return None
+
+
+def python_speed() -> float:
+    """Seconds for a fixed pure-Python loop: a yardstick for comparing the machines
+    that produced two result files."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - started
+
+
+def steal_share(before: list[int] | None, after: list[int] | None) -> str:
+    """The share of CPU time the hypervisor gave to other guests between two readings."""
+    if not before or not after:
+        return "unknown"
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    return f"{100 * delta[7] / max(1, sum(delta)):.0f}%"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
