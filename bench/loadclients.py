@@ -109,6 +109,8 @@ class Step:
         return len(self.samples) / self.seconds
 
     def ms(self, pct: float) -> float:
+        if not self.samples:
+            return float("nan")
         return 1000 * percentile([s.seconds for s in self.samples], pct)
 
 
@@ -154,7 +156,14 @@ async def measure(port, targets, clients, warmup, seconds, label=None, backgroun
     load = os.getloadavg()[0]
     extra = background() if background else {}
     await asyncio.gather(*tasks)
-    counted = [s for s in samples if window_start <= s.finished <= deadline]
+    # Answers completed in the window, and requests pending at its end that failed later
+    # (a client timeout): a server too stuck to answer must not look like an idle one.
+    counted = [
+        s
+        for s in samples
+        if window_start <= s.finished <= deadline
+        or (s.status != 200 and s.finished > deadline >= s.finished - s.seconds)
+    ]
     busy, steal = _busy_and_steal(before, after)
     return Step(
         label=label or str(clients),
