@@ -48,8 +48,11 @@ MAX_PER_PAGE = 100
 # The landing page's facets scan every model; they are cached for a minute and dropped
 # by this process's own writes (registry.search.catalog_changed).
 UNFILTERED_FACETS_SECONDS = 60
-UNFILTERED_FACETS_KEY = "catalog:unfiltered-facets"
+UNFILTERED_FACETS_KEY = "catalog:unfiltered-facets:v2"  # v2: with distinct-value totals
+# A facet lists its FACET_LIMIT most frequent values; "show all" (CatalogQuery.show_all)
+# lists up to FACET_MAX, and the page says how many values it leaves out beyond that.
 FACET_LIMIT = 25
+FACET_MAX = 500
 
 
 @dataclass
@@ -59,6 +62,8 @@ class CatalogQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 25
+    # Facets listed in full (up to FACET_MAX values) instead of their top FACET_LIMIT.
+    show_all: tuple[str, ...] = ()
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "CatalogQuery":
@@ -97,6 +102,8 @@ class CatalogResult:
     query: CatalogQuery
     page: Any  # django.core.paginator.Page of RegisteredModel
     facets: dict[str, list[FacetValue]]
+    # How many distinct values each facet has among the matches (listed or not).
+    facet_totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -195,23 +202,24 @@ def _grouped_counts(qs: QuerySet, facets: list[str]) -> tuple[dict[str, dict], i
     return counts, qs.count()
 
 
-def _tag_counts(qs: QuerySet) -> dict[str, int]:
+def _tag_counts(qs: QuerySet, limit: int) -> tuple[dict[str, int], int]:
+    """The `limit` most frequent tags of `qs` with their counts, and the number of
+    distinct tags."""
     if is_postgres():
         inner, params = qs.order_by().values("tag_list").query.sql_with_params()
-        sql = (
-            f"SELECT tag, COUNT(*) AS n FROM ({inner}) AS m, jsonb_array_elements_text(m.tag_list)"
-            f" AS tag GROUP BY tag ORDER BY n DESC, tag LIMIT {FACET_LIMIT}"
-        )
+        sql = f"""
+            WITH tg AS (SELECT tag, COUNT(*) AS n FROM ({inner}) AS m,
+                        jsonb_array_elements_text(m.tag_list) AS tag GROUP BY tag)
+            SELECT (SELECT json_agg(t) FROM (SELECT * FROM tg ORDER BY n DESC, tag LIMIT %s) t),
+                   (SELECT COUNT(*) FROM tg)
+        """
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return dict(cursor.fetchall())
-    rows = (
-        Tag.objects.filter(models__in=qs.values("pk"))
-        .values("name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "name")[:FACET_LIMIT]
-    )
-    return {r["name"]: r["n"] for r in rows}
+            cursor.execute(sql, [*params, limit])
+            rows, total = cursor.fetchone()
+        return {r["tag"]: r["n"] for r in rows or []}, total
+    tags = Tag.objects.filter(models__in=qs.values("pk"))
+    rows = tags.values("name").annotate(n=Count("pk")).order_by("-n", "name")[:limit]
+    return {r["name"]: r["n"] for r in rows}, tags.values("name").distinct().count()
 
 
 def _facet_counts(query: CatalogQuery, shared: dict[str, dict], total: int):
@@ -230,7 +238,8 @@ def _facet_counts(query: CatalogQuery, shared: dict[str, dict], total: int):
 
 
 def _facet_values(query: CatalogQuery, counts: dict[str, dict]) -> dict[str, list[FacetValue]]:
-    """Counts turned into labelled, sorted facet values (one query for team names)."""
+    """Counts turned into labelled, sorted facet values (one query for team names), at
+    most FACET_MAX per facet."""
     team_ids = list(counts["team"])
     teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids)} if team_ids else {}
     result: dict[str, list[FacetValue]] = {}
@@ -250,19 +259,35 @@ def _facet_values(query: CatalogQuery, counts: dict[str, dict]) -> dict[str, lis
                 label = (labels or {}).get(value, value)
             values.append(FacetValue(value, label, n, value in selected))
         values.sort(key=lambda v: (-v.count, v.label.lower()))
-        result[facet] = values[:FACET_LIMIT]
+        result[facet] = values[:FACET_MAX]
     return result
 
 
-def _facets(query: CatalogQuery) -> tuple[dict[str, list[FacetValue]], int]:
-    """Facet values and the number of matching models, a query per kind of count."""
+def _totals(facets: dict[str, list[FacetValue]], tag_total: int) -> dict[str, int]:
+    """Each facet's number of distinct values: the tags', counted in SQL, and the scalar
+    facets' (all of whose values are counted)."""
+    return {f: tag_total if f == "tag" else len(values) for f, values in facets.items()}
+
+
+def _listed(query: CatalogQuery, facets: dict[str, list[FacetValue]]):
+    """The values a page lists: each facet's top FACET_LIMIT, or up to FACET_MAX when
+    the query asks to show all of it."""
+    return {
+        f: values if f in query.show_all else values[:FACET_LIMIT] for f, values in facets.items()
+    }
+
+
+def _facets(query: CatalogQuery) -> tuple[dict[str, list[FacetValue]], dict[str, int], int]:
+    """Facet values (up to FACET_MAX each), each facet's number of distinct values, and
+    the number of matching models; a query per kind of count."""
     all_filters = _filtered(query)
     shared, total = _grouped_counts(
         all_filters, [f for f in SCALAR_FACETS if f not in query.filters]
     )
-    shared["tag"] = _tag_counts(all_filters)
+    shared["tag"], tag_total = _tag_counts(all_filters, FACET_MAX)
     counts, total = _facet_counts(query, shared, total)
-    return _facet_values(query, counts), total
+    facets = _facet_values(query, counts)
+    return facets, _totals(facets, tag_total), total
 
 
 class _KnownCountPaginator(Paginator):
@@ -305,10 +330,12 @@ def _scalar_filters(query: CatalogQuery, *, skip: str | None = None) -> tuple[st
     return " AND ".join(_scalar_condition(f) for f in facets), [query.filters[f] for f in facets]
 
 
-def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dict], int, list[int]]:
+def _search_in_one_pass(
+    query: CatalogQuery, offset: int
+) -> tuple[dict[str, dict], int, list[int], int]:
     """PostgreSQL: one statement reads the text and tag matches once (a materialised
-    CTE) and from them gives the facet counts, the total, the tag counts and the ids of
-    one page.
+    CTE) and from them gives the facet counts, the total, the ids of one page, and the
+    tag counts with the number of distinct tags.
 
     With a text query, the selected scalar facets are applied to those rows, not to
     the table, so a disjunctive facet's own counts (every other filter, not its own)
@@ -360,16 +387,21 @@ def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dic
         WITH m AS MATERIALIZED ({inner}),
         h AS {hits},
         f AS (SELECT {select} FROM h GROUP BY GROUPING SETS ({sets})),
-        t AS (SELECT tag, COUNT(*) AS n FROM h, jsonb_array_elements_text(h.tag_list) AS tag
-              GROUP BY tag ORDER BY n DESC, tag LIMIT {FACET_LIMIT}),
+        tg AS (SELECT tag, COUNT(*) AS n FROM h, jsonb_array_elements_text(h.tag_list) AS tag
+               GROUP BY tag),
+        t AS (SELECT * FROM tg ORDER BY n DESC, tag LIMIT %s),
         p AS (SELECT id FROM h ORDER BY {order} LIMIT %s OFFSET %s),
         o AS ({own_sql})
         SELECT (SELECT json_agg(f) FROM f), (SELECT json_agg(t) FROM t),
-               (SELECT json_agg(p.id) FROM p), (SELECT json_agg(o) FROM o)
+               (SELECT json_agg(p.id) FROM p), (SELECT json_agg(o) FROM o),
+               (SELECT COUNT(*) FROM tg)
     """
+    tag_limit = FACET_MAX if "tag" in query.show_all else FACET_LIMIT
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params, query.per_page, offset, *own_params])
-        facet_rows, tag_rows, ids, own_rows = cursor.fetchone()
+        cursor.execute(
+            sql, [*params, *where_params, tag_limit, query.per_page, offset, *own_params]
+        )
+        facet_rows, tag_rows, ids, own_rows, tag_total = cursor.fetchone()
     rows = [(*(r[c] for c in columns), r["g"], r["n"]) for r in facet_rows or []]
     counts, total = _read_grouping_sets(shared, rows)
     counts["tag"] = {r["tag"]: r["n"] for r in tag_rows or []}
@@ -378,7 +410,7 @@ def _search_in_one_pass(query: CatalogQuery, offset: int) -> tuple[dict[str, dic
     for r in own_rows or []:
         value = int(r["value"]) if r["facet"] == "team" else r["value"]
         counts[r["facet"]][value] = r["n"]
-    return counts, total, ids or []
+    return counts, total, ids or [], tag_total
 
 
 def catalog_search(query: CatalogQuery) -> CatalogResult:
@@ -393,27 +425,33 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
     rows = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
     if is_postgres() and (query.q or query.filters):
         offset = (query.page - 1) * query.per_page
-        shared, total, ids = _search_in_one_pass(query, offset)
+        shared, total, ids, tag_total = _search_in_one_pass(query, offset)
         paginator = _KnownCountPaginator([], query.per_page, count=total)
         number = paginator.validate_number(query.page) if total else 1
         if number != query.page:  # past the last page: show the last one, as get_page does
-            _, _, ids = _search_in_one_pass(query, (number - 1) * query.per_page)
+            _, _, ids, _ = _search_in_one_pass(query, (number - 1) * query.per_page)
         by_id = rows.in_bulk(ids)
         page = Page([by_id[i] for i in ids if i in by_id], number, paginator)
         counts = shared if query.q else _facet_counts(query, shared, total)[0]
-        return CatalogResult(query=query, page=page, facets=_facet_values(query, counts))
+        facets = _facet_values(query, counts)
+        return CatalogResult(
+            query=query,
+            page=page,
+            facets=_listed(query, facets),
+            facet_totals=_totals(facets, tag_total),
+        )
 
     if query.q or query.filters:
-        facets, total = _facets(query)
+        facets, totals, total = _facets(query)
     else:
-        facets, _ = cache.get_or_set(
+        facets, totals, _ = cache.get_or_set(
             UNFILTERED_FACETS_KEY, lambda: _facets(query), UNFILTERED_FACETS_SECONDS
         )
         # The total is always fresh: a stale one could hide the newest models' page.
         total = RegisteredModel.objects.count()
     qs = _ordered(_filtered(query, rows=rows), query)
     page = _KnownCountPaginator(qs, query.per_page, count=total).get_page(query.page)
-    return CatalogResult(query=query, page=page, facets=facets)
+    return CatalogResult(query=query, page=page, facets=_listed(query, facets), facet_totals=totals)
 
 
 def model_named_like(name: str, *, exclude_pk: int | None = None) -> RegisteredModel | None:

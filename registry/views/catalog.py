@@ -8,7 +8,16 @@ from django.shortcuts import render
 
 from ..choices import Stage
 from ..permissions import can_edit_model, prefetch_edit_permissions
-from ..selectors import FACETS, SORTS, CatalogQuery, FacetValue, catalog_search
+from ..selectors import (
+    FACET_LIMIT,
+    FACET_MAX,
+    FACETS,
+    SORTS,
+    CatalogQuery,
+    CatalogResult,
+    FacetValue,
+    catalog_search,
+)
 
 FACET_TITLES = {
     "team": "Team",
@@ -18,6 +27,16 @@ FACET_TITLES = {
     "framework": "Framework",
     "tag": "Tag",
 }
+FACET_PLURALS = {
+    "team": "teams",
+    "stage": "stages",
+    "license": "licenses",
+    "classification": "classifications",
+    "framework": "frameworks",
+    "tag": "tags",
+}
+# ?show_all=tag lists every tag (up to FACET_MAX) instead of the FACET_LIMIT most used.
+SHOW_ALL = "show_all"
 
 
 def _without(params, name: str, value: str | None = None) -> str:
@@ -31,20 +50,42 @@ def _without(params, name: str, value: str | None = None) -> str:
     return params.urlencode()
 
 
-def _facet_groups(query: CatalogQuery, facets: dict[str, list[FacetValue]]):
+def _with_show_all(params, names) -> str:
+    params = params.copy()
+    params.pop("page", None)
+    params.setlist(SHOW_ALL, list(names))
+    return params.urlencode()
+
+
+def _facet_groups(query: CatalogQuery, result: CatalogResult, params):
     groups = []
     for name in FACETS:
         values = [
             replace(v, label="Not staged") if name == "stage" and v.value == Stage.NONE else v
-            for v in facets.get(name, [])
+            for v in result.facets.get(name, [])
         ]
+        listed = len(values)
+        total = max(result.facet_totals.get(name, listed), listed)
+        expanded = name in query.show_all
+        more = {
+            "total": total,
+            "plural": FACET_PLURALS[name],
+            # Offered when the top values leave some out; when listing all, the page
+            # says how many are still left out past FACET_MAX.
+            "expandable": not expanded and total > listed,
+            "expand_query": _with_show_all(params, [*query.show_all, name]),
+            "collapsible": expanded and total > FACET_LIMIT,
+            "collapse_query": _with_show_all(params, [f for f in query.show_all if f != name]),
+            "left_out": total - listed if expanded else 0,
+            "top": FACET_LIMIT,
+        }
         # A selected value with no hits left must stay visible, or resubmitting the
         # form would silently drop it.
         shown = {v.value for v in values}
         for missing in query.filters.get(name, []):
             if missing not in shown:
                 values.append(FacetValue(missing, missing, 0, True))
-        groups.append({"name": name, "title": FACET_TITLES[name], "values": values})
+        groups.append({"name": name, "title": FACET_TITLES[name], "values": values, **more})
     return groups
 
 
@@ -64,11 +105,13 @@ def _active_filters(request, groups) -> list[dict[str, str]]:
 @login_required
 def catalog(request):
     query = CatalogQuery.from_params(request.GET)
+    # Not part of from_params: the API's facets keep their fixed size.
+    query.show_all = tuple(f for f in FACETS if f in request.GET.getlist(SHOW_ALL))
     result = catalog_search(query)
     models = list(result.page.object_list)
     prefetch_edit_permissions(request.user, models)
     rows = [(m, can_edit_model(request.user, m)) for m in models]
-    groups = _facet_groups(query, result.facets)
+    groups = _facet_groups(query, result, request.GET)
     clear_filters = request.GET.copy()
     for name in (*FACETS, "page"):
         clear_filters.pop(name, None)
@@ -89,5 +132,6 @@ def catalog(request):
             "sorts": SORTS,
             "clear_filters_query": clear_filters.urlencode(),
             "is_first_run": result.total == 0 and not query.q and not query.filters,
+            "facet_max": FACET_MAX,
         },
     )
