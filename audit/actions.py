@@ -7,6 +7,8 @@ class Action(models.TextChoices):
     TEAM_CREATED = "registry.team.created", "Team created"
     TEAM_MEMBER_ADDED = "registry.team.member_added", "Team member added"
     TEAM_MEMBER_REMOVED = "registry.team.member_removed", "Team member removed"
+    TEAM_MAINTAINER_ADDED = "registry.team.maintainer_added", "Team maintainer added"
+    TEAM_MAINTAINER_REMOVED = "registry.team.maintainer_removed", "Team maintainer removed"
     MODEL_CREATED = "registry.model.created", "Model created"
     MODEL_UPDATED = "registry.model.updated", "Model metadata updated"
     PERMISSION_GRANTED = "registry.permission.granted", "Permission granted"

@@ -6,6 +6,7 @@ urlpatterns = [
     path("api/", include("registry.api.urls")),
     path("audit/", include("audit.urls")),
     path("accounts/", include("registry.account_urls")),
+    path("teams/", include("registry.team_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,12 +1,14 @@
 """Read-only admin views of the catalog.
 
 Every change must go through registry.services (permission checks, validation, audit
-event in the same transaction), so the admin only shows rows; teams are managed with
-`manage.py team` and models and versions through the dashboard or the API.
+event in the same transaction), so the admin only shows rows and links to the pages
+that make changes: teams and their members on the Teams pages (templates/admin/
+registry/team/), models and versions on their own pages ("View on site") or the API.
 """
 
 from django.contrib import admin
 from django.db import models
+from django.urls import reverse
 
 from .models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team, TeamMembership
 
@@ -34,7 +36,7 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 class MembershipInline(ReadOnlyMixin, admin.TabularInline):
     model = TeamMembership
-    fields = ("user", "created_at")
+    fields = ("user", "role", "created_at")
     readonly_fields = fields
     extra = 0
 
@@ -45,6 +47,9 @@ class TeamAdmin(ReadOnlyAdmin):
     search_fields = ("name",)
     inlines = [MembershipInline]
 
+    def view_on_site(self, obj):
+        return reverse("teams:detail", args=[obj.slug])
+
 
 @admin.register(RegisteredModel)
 class RegisteredModelAdmin(ReadOnlyAdmin):
@@ -54,6 +59,9 @@ class RegisteredModelAdmin(ReadOnlyAdmin):
     list_select_related = ("team", "owner")
     exclude = ("search_vector", "search_text")
 
+    def view_on_site(self, obj):
+        return reverse("registry:model_detail", args=[obj.name])
+
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(ReadOnlyAdmin):
@@ -62,6 +70,9 @@ class ModelVersionAdmin(ReadOnlyAdmin):
     search_fields = ("model__name", "label")
     list_select_related = ("model",)
     raw_id_fields = ("model",)
+
+    def view_on_site(self, obj):
+        return reverse("registry:version_detail", args=[obj.model.name, obj.number])
 
 
 @admin.register(ModelCard)

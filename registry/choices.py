@@ -29,6 +29,12 @@ class Framework(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class TeamRole(models.TextChoices):
+    # Every maintainer is also a member: the role widens what a member may do.
+    MEMBER = "member", "Member"
+    MAINTAINER = "maintainer", "Maintainer"
+
+
 class LineageRelation(models.TextChoices):
     FINE_TUNED_FROM = "fine_tuned_from", "Fine-tuned from"
     DERIVED_FROM = "derived_from", "Derived from"

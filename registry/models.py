@@ -14,6 +14,7 @@ from .choices import (
     Framework,
     LineageRelation,
     Stage,
+    TeamRole,
 )
 from .validators import (
     validate_artifact_uri,
@@ -51,6 +52,8 @@ class TeamMembership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
     )
+    # Maintainers manage their team's members (registry/services/teams.py).
+    role = models.CharField(max_length=20, choices=TeamRole.choices, default=TeamRole.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,8 +18,8 @@ from django.core.exceptions import PermissionDenied
 from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .choices import DataClassification
-from .models import RegisteredModel, TeamMembership
+from .choices import DataClassification, TeamRole
+from .models import RegisteredModel, Team, TeamMembership
 
 CHANGE_PERM = "change_registeredmodel"
 APPROVE_PERM = "approve_registeredmodel"
@@ -29,15 +29,42 @@ RESTRICTED_CLASSIFICATIONS = frozenset(
 )
 
 
+def _load_memberships(user) -> None:
+    """The user's teams and the ones they maintain, in one query, cached on the user
+    object for the request (the nav's Teams link reuses what the page loaded)."""
+    rows = list(TeamMembership.objects.filter(user=user).values_list("team_id", "role"))
+    user._modelgate_team_ids = frozenset(team_id for team_id, _ in rows)
+    user._modelgate_maintained_team_ids = frozenset(
+        team_id for team_id, role in rows if role == TeamRole.MAINTAINER
+    )
+
+
 def user_team_ids(user) -> frozenset[int]:
     """The ids of the user's teams, cached on the user object for the request."""
-    cached = getattr(user, "_modelgate_team_ids", None)
-    if cached is None:
-        cached = frozenset(
-            TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)
-        )
-        user._modelgate_team_ids = cached
-    return cached
+    if getattr(user, "_modelgate_team_ids", None) is None:
+        _load_memberships(user)
+    return user._modelgate_team_ids
+
+
+def user_maintained_team_ids(user) -> frozenset[int]:
+    """The ids of the teams the user maintains (cached like user_team_ids)."""
+    if getattr(user, "_modelgate_maintained_team_ids", None) is None:
+        _load_memberships(user)
+    return user._modelgate_maintained_team_ids
+
+
+def can_manage_team(user, team: Team) -> bool:
+    """Platform admins manage every team; maintainers manage their own."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or team.pk in user_maintained_team_ids(user)
+
+
+def can_manage_any_team(user) -> bool:
+    """Whether the Teams pages are open to the user at all."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(user_maintained_team_ids(user))
 
 
 def _checker(user) -> ObjectPermissionChecker:
@@ -131,6 +158,11 @@ def can_create_model_for_team(user, team_id: int) -> bool:
 
 
 def forget_cached_permissions(user) -> None:
-    for attr in ("_modelgate_team_ids", "_modelgate_checker", "_modelgate_grants"):
+    for attr in (
+        "_modelgate_team_ids",
+        "_modelgate_maintained_team_ids",
+        "_modelgate_checker",
+        "_modelgate_grants",
+    ):
         if hasattr(user, attr):
             delattr(user, attr)

@@ -12,7 +12,13 @@ from .models import (
     model_permission_revoke,
     model_update,
 )
-from .teams import team_create, team_member_add, team_member_remove
+from .teams import (
+    team_create,
+    team_maintainer_add,
+    team_maintainer_remove,
+    team_member_add,
+    team_member_remove,
+)
 from .tokens import token_authenticate, token_create, token_revoke
 from .versions import (
     artifact_attach,
@@ -41,6 +47,8 @@ __all__ = [
     "params_attach",
     "parse_parent_ref",
     "team_create",
+    "team_maintainer_add",
+    "team_maintainer_remove",
     "team_member_add",
     "team_member_remove",
     "token_authenticate",

@@ -101,3 +101,11 @@ def param_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+@register.filter
+def can_manage_teams(user) -> bool:
+    """Whether the nav shows the Teams pages: platform admins and team maintainers."""
+    from ..permissions import can_manage_any_team
+
+    return can_manage_any_team(user)

@@ -44,6 +44,14 @@ def _artifact_download(c):
     return lambda: services.artifact_download(actor=c.member, version=stored, via="web").close()
 
 
+def _team_maintainer_remove(c):
+    services.team_maintainer_add(actor=c.admin, team=c.team, user=c.member)
+    services.team_member_add(
+        actor=c.admin, team=c.team, user=c.users.objects.create_user("carol"), role="maintainer"
+    )
+    return lambda: services.team_maintainer_remove(actor=c.admin, team=c.team, user=c.member)
+
+
 def _permission_revoke(c):
     services.model_permission_grant(actor=c.member, model=c.model, user=c.outsider)
     return lambda: services.model_permission_revoke(actor=c.member, model=c.model, user=c.outsider)
@@ -88,6 +96,11 @@ WRITES = {
     ),
     "team_member_add": (Action.TEAM_MEMBER_ADDED, _team_member_add),
     "team_member_remove": (Action.TEAM_MEMBER_REMOVED, _team_member_remove),
+    "team_maintainer_add": (
+        Action.TEAM_MAINTAINER_ADDED,
+        lambda c: lambda: services.team_maintainer_add(actor=c.admin, team=c.team, user=c.member),
+    ),
+    "team_maintainer_remove": (Action.TEAM_MAINTAINER_REMOVED, _team_maintainer_remove),
     "model_create": (
         Action.MODEL_CREATED,
         lambda c: lambda: c.make_model(name="churn-predictor"),
