@@ -26,3 +26,4 @@ class Action(models.TextChoices):
     TOKEN_CREATED = "registry.token.created", "API token created"
     TOKEN_REVOKED = "registry.token.revoked", "API token revoked"
     AUDIT_EXPORTED = "audit.export.created", "Audit log exported"
+    AUDIT_VERIFICATION_STARTED = "audit.verification.started", "Chain verification started"

@@ -89,12 +89,29 @@ class ChainHead(models.Model):
     hash = models.CharField(max_length=64)
 
 
-class VerificationRun(models.Model):
-    """The result of the last chain verification, shown on the audit page."""
+class VerificationState(models.TextChoices):
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    # The worker never reported back (it died, or the task was lost): a later request
+    # may start a new run (audit.verification.verification_expire_stale).
+    ABANDONED = "abandoned", "Abandoned"
 
-    finished_at = models.DateTimeField()
-    events_checked = models.BigIntegerField()
-    ok = models.BooleanField()
+
+STALE_RUN_DETAIL = "No result arrived: the worker stopped or the task was lost."
+
+
+class VerificationRun(models.Model):
+    """A chain verification: running, or its result, shown on the audit page."""
+
+    state = models.CharField(
+        max_length=20, choices=VerificationState.choices, default=VerificationState.FINISHED
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for it from the audit page; blank for the periodic and command-line runs.
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    events_checked = models.BigIntegerField(default=0)
+    ok = models.BooleanField(null=True)
     broken_sequence = models.BigIntegerField(null=True, blank=True)
     detail = models.TextField(blank=True)
     # The newest event this run found intact: later runs check it is still there, with
@@ -103,4 +120,12 @@ class VerificationRun(models.Model):
     head_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        ordering = ["-finished_at"]
+        ordering = ["-pk"]
+        constraints = [
+            # One verification at a time: a second start finds this one instead.
+            models.UniqueConstraint(
+                fields=["state"],
+                condition=models.Q(state="running"),
+                name="audit_one_running_verification",
+            ),
+        ]

@@ -8,12 +8,13 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from registry.models import RegisteredModel
 
-from .models import AuditEvent, VerificationRun
+from .models import STALE_RUN_DETAIL, AuditEvent, VerificationRun, VerificationState
 
 PAGE_SIZE = 50
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -147,4 +148,62 @@ def events_for_model(model: RegisteredModel, limit: int = 20) -> list[AuditEvent
 
 
 def verification_last() -> VerificationRun | None:
-    return VerificationRun.objects.order_by("-finished_at", "-pk").first()
+    """The newest finished verification (its result is the chain status shown)."""
+    return (
+        VerificationRun.objects.filter(state=VerificationState.FINISHED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class VerificationStatus:
+    last: VerificationRun | None  # the newest finished run: the chain's known state
+    running: VerificationRun | None
+    abandoned: VerificationRun | None  # the newest run, when it never finished
+
+    def as_json(self) -> dict[str, Any]:
+        def run_json(run: VerificationRun | None) -> dict[str, Any] | None:
+            if run is None:
+                return None
+            return {
+                "state": run.state,
+                "started_at": run.started_at.isoformat() if run.started_at else None,
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "requested_by": run.requested_by_name,
+                "ok": run.ok,
+                "events_checked": run.events_checked,
+                "broken_sequence": run.broken_sequence,
+                "detail": run.detail,
+            }
+
+        return {
+            "running": self.running is not None,
+            "current": run_json(self.running),
+            "last": run_json(self.last),
+            "abandoned": run_json(self.abandoned),
+        }
+
+
+def verification_status() -> VerificationStatus:
+    """The last finished verification, the running one, and the newest one when it never
+    finished. A run past AUDIT_VERIFY_TIMEOUT_SECONDS counts as abandoned here already
+    (the next start marks it so), so the page never waits for a dead worker."""
+    newest = VerificationRun.objects.order_by("-pk").first()
+    running = (
+        newest
+        if newest is not None and newest.state == VerificationState.RUNNING
+        else VerificationRun.objects.filter(state=VerificationState.RUNNING).first()
+    )
+    limit = timezone.now() - dt.timedelta(seconds=settings.AUDIT_VERIFY_TIMEOUT_SECONDS)
+    if running is not None and running.started_at is not None and running.started_at < limit:
+        running.state = VerificationState.ABANDONED
+        running.detail = STALE_RUN_DETAIL
+        running = None
+    last = newest if newest is not None and newest.state == VerificationState.FINISHED else None
+    if newest is not None and last is None:
+        last = verification_last()
+    abandoned = (
+        newest if newest is not None and newest.state == VerificationState.ABANDONED else None
+    )
+    return VerificationStatus(last=last, running=running, abandoned=abandoned)

@@ -27,9 +27,9 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from .actions import Action
 from .context import current_meta
-from .models import ActorKind, AuditEvent, ChainHead
+from .models import ActorKind, AuditEvent, ChainHead, VerificationRun
 
-__all__ = ["event_record", "export_record"]
+__all__ = ["event_record", "export_record", "verification_start"]
 
 GENESIS_HASH = "0" * 64
 MASK = "********"
@@ -253,3 +253,33 @@ def export_record(*, actor, kind: str, filters: Mapping[str, Any]) -> AuditEvent
         object_id=kind,
         changes={"kind": kind, "filters": dict(filters)},
     )
+
+
+@transaction.atomic
+def verification_start(*, actor) -> tuple[VerificationRun | None, bool]:
+    """Start a verification of the whole chain on a Celery worker, once this transaction
+    commits. Only auditors and superusers may. One runs at a time: when one is running
+    already, nothing is started or recorded, and that run is returned with False."""
+    # Imported here: the verification and the task read this module's hashing helpers.
+    from .tasks import audit_verify_chain
+    from .verification import verification_claim, verification_running
+
+    if actor is None or not actor.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied("Only auditors can verify the audit log.")
+    run = verification_claim(requested_by_name=actor.get_username())
+    if run is None:
+        running = verification_running()
+        if running is not None:
+            return running, False
+        # It finished between the claim and the look-up: claim again.
+        run = verification_claim(requested_by_name=actor.get_username())
+        if run is None:
+            return verification_running(), False
+    event_record(
+        actor=actor,
+        action=Action.AUDIT_VERIFICATION_STARTED,
+        object_type="verification",
+        object_id=run.pk,
+    )
+    transaction.on_commit(lambda: audit_verify_chain.delay(run.pk))
+    return run, True

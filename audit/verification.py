@@ -1,5 +1,7 @@
-"""Walking the hash chain: the check behind `manage.py audit_verify` and the periodic
-Celery task, which both record their result as a VerificationRun for the audit page.
+"""Walking the hash chain: the check behind `manage.py audit_verify`, the periodic
+Celery task and the audit page's "Verify now", which all record their result as a
+VerificationRun for the audit page. Runs started from the page or by the schedule are
+claimed first (verification_claim): at most one of them is running at any time.
 
 The walk reads the events in keyset batches of `batch_size` (constant memory on any
 size of log) and stops at the first broken link:
@@ -17,13 +19,15 @@ On PostgreSQL, triggers stop the app's database user from changing the table at 
 superuser who disabled the triggers. SQLite has no such triggers, only this check.
 """
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import AuditEvent, ChainHead, VerificationRun
+from .models import STALE_RUN_DETAIL, AuditEvent, ChainHead, VerificationRun, VerificationState
 from .services import GENESIS_HASH, HASHED_FIELDS, event_hash, hashed_fields_of
 
 logger = logging.getLogger(__name__)
@@ -138,19 +142,68 @@ def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
     return ChainCheck(True, checked, head_sequence=end or None, head_hash=prev_hash if end else "")
 
 
-def chain_verify(*, batch_size: int = BATCH_SIZE) -> tuple[ChainCheck, VerificationRun]:
-    """Check the chain and record the result for the audit page (and log a break)."""
-    result = chain_check(batch_size=batch_size)
+def verification_running() -> VerificationRun | None:
+    return VerificationRun.objects.filter(state=VerificationState.RUNNING).first()
+
+
+def verification_expire_stale() -> None:
+    """Mark a run that has been running for longer than AUDIT_VERIFY_TIMEOUT_SECONDS as
+    abandoned (its worker died or its task was lost), so that it blocks no new run."""
+    limit = timezone.now() - dt.timedelta(seconds=settings.AUDIT_VERIFY_TIMEOUT_SECONDS)
+    VerificationRun.objects.filter(state=VerificationState.RUNNING, started_at__lt=limit).update(
+        state=VerificationState.ABANDONED,
+        finished_at=timezone.now(),
+        detail=STALE_RUN_DETAIL,
+    )
+
+
+def verification_claim(*, requested_by_name: str = "") -> VerificationRun | None:
+    """Record a new running verification, or return None when one is running already
+    (the database's partial unique index decides between concurrent claims)."""
+    verification_expire_stale()
+    try:
+        with transaction.atomic():
+            return VerificationRun.objects.create(
+                state=VerificationState.RUNNING,
+                started_at=timezone.now(),
+                requested_by_name=requested_by_name,
+            )
+    except IntegrityError:
+        return None
+
+
+def chain_verify(
+    *, batch_size: int = BATCH_SIZE, run: VerificationRun | None = None
+) -> tuple[ChainCheck, VerificationRun]:
+    """Check the chain and record the result for the audit page (and log a break): in
+    `run`, a claimed running verification, or in a new row."""
+    started = timezone.now()
+    try:
+        result = chain_check(batch_size=batch_size)
+    except Exception as exc:
+        if run is not None:
+            VerificationRun.objects.filter(pk=run.pk).update(
+                state=VerificationState.ABANDONED,
+                finished_at=timezone.now(),
+                detail=f"The verification stopped with an error ({type(exc).__name__}).",
+            )
+        raise
     if not result.ok:
         logger.error("Audit log verification failed: %s", result.summary())
+    values = {
+        "state": VerificationState.FINISHED,
+        "finished_at": timezone.now(),
+        "events_checked": result.events_checked,
+        "ok": result.ok,
+        "broken_sequence": result.broken_sequence,
+        "detail": result.summary(),
+        "head_sequence": result.head_sequence,
+        "head_hash": result.head_hash,
+    }
     with transaction.atomic():
-        run = VerificationRun.objects.create(
-            finished_at=timezone.now(),
-            events_checked=result.events_checked,
-            ok=result.ok,
-            broken_sequence=result.broken_sequence,
-            detail=result.summary(),
-            head_sequence=result.head_sequence,
-            head_hash=result.head_hash,
-        )
+        if run is None:
+            run = VerificationRun.objects.create(started_at=started, **values)
+        else:
+            VerificationRun.objects.filter(pk=run.pk).update(**values)
+            run.refresh_from_db()
     return result, run

@@ -6,11 +6,14 @@ in; everyone else signed in gets 403. A model's own history is shown on the mode
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from config.database import with_statement_timeout
@@ -21,9 +24,9 @@ from .selectors import (
     attach_model_links,
     events_filtered,
     events_page,
-    verification_last,
+    verification_status,
 )
-from .services import EXPORT_PERMISSION, export_record
+from .services import EXPORT_PERMISSION, export_record, verification_start
 
 
 def _require_auditor(request) -> None:
@@ -54,7 +57,7 @@ def events(request):
         "form": form,
         "page": page,
         "filter_values": form.to_filter().as_dict() if valid else {},
-        "verification": verification_last(),
+        "verification": verification_status(),
         "export_kinds": EXPORT_KINDS,
     }
     return render(request, "audit/events.html", context, status=200 if valid else 400)
@@ -69,7 +72,13 @@ def export(request, kind: str):
         raise Http404("No such export.")
     form = EventFilterForm(request.POST)
     if not form.is_valid():
-        context = {"nav": "audit", "form": form, "page": None, "export_kinds": EXPORT_KINDS}
+        context = {
+            "nav": "audit",
+            "form": form,
+            "page": None,
+            "export_kinds": EXPORT_KINDS,
+            "verification": verification_status(),
+        }
         return render(request, "audit/events.html", context, status=400)
     event_filter = form.to_filter()
     # Committed before the first row is sent; the export covers the events before it.
@@ -88,3 +97,35 @@ def export(request, kind: str):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_POST
+def verification_start_view(request):
+    """Start a chain verification on a worker; the page shows it running, then its result."""
+    _require_auditor(request)
+    run, started = verification_start(actor=request.user)
+    if started:
+        run.refresh_from_db()  # without a broker the task ran in-process on commit
+        if run.ok is None:
+            messages.success(
+                request, "Verification started. The result appears here when it is done."
+            )
+        else:
+            messages.success(request, f"Verification finished. {run.detail}")
+    elif run is not None:
+        messages.info(
+            request,
+            f"A verification started by {run.requested_by_name or 'the schedule'} is already "
+            "running; its result appears here when it is done.",
+        )
+    return redirect(reverse("audit:events") + "#verification")
+
+
+@never_cache
+@login_required
+@require_GET
+def verification_status_view(request):
+    """The verification's state as JSON, polled by static/js/audit-verification.js."""
+    _require_auditor(request)
+    return JsonResponse(verification_status().as_json())

@@ -241,6 +241,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("AUDIT_VERIFY_INTERVAL_SECONDS", 3600, minimum=10),
     },
 }
+# A verification still running after this long is taken as lost (its worker died), so a
+# new one may start; one runs at a time.
+AUDIT_VERIFY_TIMEOUT_SECONDS = env_int("AUDIT_VERIFY_TIMEOUT_SECONDS", 3600, minimum=60)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -159,14 +159,10 @@ def is_postgres():
     return connection.vendor == "postgresql"
 
 
-@pytest.fixture
-def celery_worker():
-    """A real Celery worker (threads) consuming from the configured Redis broker.
-
-    Skips with a reason on a machine without a broker, unless MODELGATE_REQUIRE_REDIS=1
-    (CI), where a missing broker is a failure.
-    """
-    from celery.contrib.testing.worker import start_worker
+def _celery_app_with_broker():
+    """The Celery app, set to send tasks to the configured Redis broker, with nothing
+    left queued by an earlier test. Skips with a reason on a machine without a broker,
+    unless MODELGATE_REQUIRE_REDIS=1 (CI), where a missing broker is a failure."""
     from django.conf import settings
 
     from config.celery import app
@@ -178,10 +174,30 @@ def celery_worker():
         pytest.skip(message)
     app.conf.task_always_eager = False
     app.control.purge()  # nothing left queued by an earlier test may run in this one
-    with start_worker(
+    return app
+
+
+def _start_worker(app):
+    from celery.contrib.testing.worker import start_worker
+
+    return start_worker(
         app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING"
-    ) as worker:
+    )
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker (threads) consuming from the configured Redis broker."""
+    with _start_worker(_celery_app_with_broker()) as worker:
         yield worker
+
+
+@pytest.fixture
+def celery_worker_later():
+    """Starts a real Celery worker when the test calls it (`with celery_worker_later():`),
+    so a test can see work queued but not yet done; tasks queued before are kept."""
+    app = _celery_app_with_broker()
+    return lambda: _start_worker(app)
 
 
 @pytest.fixture(autouse=True)

@@ -185,6 +185,10 @@ WRITES = {
             )
         ),
     ),
+    "verification_start": (
+        Action.AUDIT_VERIFICATION_STARTED,
+        lambda c: lambda: audit_services.verification_start(actor=c.auditor),
+    ),
 }
 
 # Reads: public, but they change nothing a person would audit.

@@ -70,3 +70,25 @@ def test_an_auditor_filters_the_log_and_downloads_it_as_csv(page, catalog, audit
     assert "Audit log exported" in first_row.inner_text()
     assert auditor.username in first_row.inner_text()
     screenshot(page, "audit-log-after-export")
+
+
+def test_an_auditor_starts_a_verification_and_sees_the_result(
+    page, catalog, auditor, password, celery_worker_later
+):
+    signed_in(page, auditor, password)
+    page.goto("/audit/")
+    page.click("#verify-now")
+    page.wait_for_url("**/audit/#verification")
+    # No worker is running yet: the page says the verification is under way.
+    assert "Verification running" in page.locator("#verification-running").inner_text()
+    assert page.locator("#verify-now").is_disabled()
+    screenshot(page, "audit-verification-running", full_page=False)
+
+    with celery_worker_later():
+        # The page's script polls the status and reloads itself when the result is in.
+        page.wait_for_selector("#verification-result .chain-ok", timeout=30_000)
+    result = page.locator("#verification-result").inner_text()
+    assert "Chain intact" in result and "Last verified" in result and "started by erin" in result
+    assert not page.locator("#verify-now").is_disabled()
+    assert page.locator("#verification-running").count() == 0
+    screenshot(page, "audit-verification-done", full_page=False)
