@@ -46,9 +46,7 @@ class TeamAdmin(ReadOnlyAdmin):
     list_display = ("name", "slug", "created_at")
     search_fields = ("name",)
     inlines = [MembershipInline]
-
-    def view_on_site(self, obj):
-        return reverse("teams:detail", args=[obj.slug])
+    view_on_site = False  # its change page links to the team's page (change_form.html)
 
 
 @admin.register(RegisteredModel)

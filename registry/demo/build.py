@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from ..choices import TeamRole
 from ..models import ModelVersion, RegisteredModel, Team
 from ..services import (
     card_update,
@@ -407,7 +408,10 @@ def demo_build() -> DemoResult:
     teams = {name: team_create(actor=admin, name=name, description=desc) for name, desc in TEAMS}
     for person in PEOPLE:
         for team_name in person.teams:
-            team_member_add(actor=admin, team=teams[team_name], user=users[person.username])
+            role = TeamRole.MAINTAINER if team_name in person.maintains else TeamRole.MEMBER
+            team_member_add(
+                actor=admin, team=teams[team_name], user=users[person.username], role=role
+            )
         if person.auditor:
             users[person.username].groups.add(auditors)
 

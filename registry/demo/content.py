@@ -21,6 +21,7 @@ class Person:
     last_name: str
     role: str  # shown in the logins table
     teams: tuple[str, ...] = ()
+    maintains: tuple[str, ...] = ()  # of `teams`, the ones this person maintains
     superuser: bool = False
     auditor: bool = False
     approves: tuple[str, ...] = ()  # model names this person may approve
@@ -35,7 +36,14 @@ TEAMS = [
 
 PEOPLE = [
     Person("admin", "Ada", "Admin", "platform admin (superuser)", superuser=True),
-    Person("priya", "Priya", "Raman", "data scientist", teams=("Fraud & Risk",)),
+    Person(
+        "priya",
+        "Priya",
+        "Raman",
+        "data scientist, maintains Fraud & Risk",
+        teams=("Fraud & Risk",),
+        maintains=("Fraud & Risk",),
+    ),
     Person("marco", "Marco", "Bianchi", "data scientist", teams=("Fraud & Risk",)),
     Person("chen", "Chen", "Wei", "ML engineer", teams=("Search & Recommendations",)),
     Person(
