@@ -23,6 +23,8 @@ _TO_USER = {
     Action.PERMISSION_REVOKED: "{perm} revoked from {user}",
     Action.TEAM_MEMBER_ADDED: "{user} added to team {team}",
     Action.TEAM_MEMBER_REMOVED: "{user} removed from team {team}",
+    Action.TEAM_MAINTAINER_ADDED: "{user} made a maintainer of team {team}",
+    Action.TEAM_MAINTAINER_REMOVED: "{user} no longer a maintainer of team {team}",
 }
 
 _TOKEN = {Action.TOKEN_CREATED: "created", Action.TOKEN_REVOKED: "revoked"}

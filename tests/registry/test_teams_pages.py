@@ -272,6 +272,23 @@ def test_a_maintainer_adds_and_removes_members_of_their_team(client, maintainer,
     assert actors == {"mia"}
 
 
+def test_the_audit_log_says_who_was_made_maintainer_by_whom(client, admin_user, team, member):
+    from django.utils.html import strip_tags
+
+    from audit.display import event_summary
+    from registry.services import team_maintainer_add, team_maintainer_remove
+
+    team_maintainer_add(actor=admin_user, team=team, user=member)
+    team_member_add(actor=admin_user, team=team, user=admin_user, role=TeamRole.MAINTAINER)
+    team_maintainer_remove(actor=admin_user, team=team, user=member)
+    added, removed = (
+        strip_tags(event_summary(e))
+        for e in _events(Action.TEAM_MAINTAINER_ADDED) + _events(Action.TEAM_MAINTAINER_REMOVED)
+    )
+    assert added == "alice made a maintainer of team Fraud Detection by admin"
+    assert removed == "alice no longer a maintainer of team Fraud Detection by admin"
+
+
 def test_the_last_maintainer_cannot_be_removed_or_demoted(as_admin, team, maintainer):
     for name in ("member_remove", "maintainer_remove"):
         before = AuditEvent.objects.count()
