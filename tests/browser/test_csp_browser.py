@@ -225,3 +225,23 @@ def test_audit_log_and_admin_run_under_the_policy(watcher, page, catalog, admin_
     page.locator("button.theme-toggle").first.click()
     expect(page.locator("html")).to_have_attribute("data-theme", re.compile("dark|light"))
     watcher.check("admin theme toggle")
+
+
+def test_teams_pages_and_a_running_verification_run_under_the_policy(
+    watcher, page, catalog, admin_user, team, password, celery_worker_later
+):
+    signed_in(page, admin_user, password)
+    watcher.visit(reverse("teams:list"))
+    expect(page.locator("#teams")).to_contain_text(team.name)
+    watcher.visit(reverse("teams:detail", args=[team.slug]))
+    expect(page.locator("#members")).to_contain_text("alice")
+
+    # audit-verification.js polls the status (a fetch: connect-src) while it runs...
+    watcher.visit(reverse("audit:events"))
+    with page.expect_response(lambda r: r.url.endswith(reverse("audit:verification_status"))):
+        page.click("#verify-now")
+    watcher.check("verification running")
+    # ...and reloads the page when a worker has done it.
+    with celery_worker_later():
+        expect(page.locator("#verification-result .chain-ok")).to_be_visible(timeout=30_000)
+    watcher.check("verification done")
