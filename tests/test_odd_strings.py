@@ -26,6 +26,7 @@ from registry.forms import CardForm, ModelMetadataForm
 from registry.models import RegisteredModel
 from registry.selectors import FACETS, CatalogQuery
 from registry.services import token_create
+from registry.team_forms import TeamCreateForm, TeamMemberAddForm
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -225,6 +226,35 @@ def page_targets() -> list[PageTarget]:
             for p in ("a", "b")
         ],
         PageTarget("token-name", "POST", lambda w: reverse("token_list"), "name", no_fields),
+        *[
+            PageTarget(
+                f"team-create-{field}",
+                "POST",
+                lambda w: reverse("teams:list"),
+                field,
+                lambda w: {"name": f"Team {w.unique()}"},
+                "admin",
+            )
+            for field in TeamCreateForm.base_fields
+        ],
+        *[
+            PageTarget(
+                f"team-member-add-{field}",
+                "POST",
+                lambda w: reverse("teams:member_add", args=[w.team.slug]),
+                field,
+                lambda w: {"username": "admin", "role": "member"},
+                "admin",
+            )
+            for field in TeamMemberAddForm.base_fields
+        ],
+        *[
+            PageTarget(f"{name}-page", "GET", url, "page", no_fields, "admin")
+            for name, url in [
+                ("teams", lambda w: reverse("teams:list")),
+                ("team", lambda w: reverse("teams:detail", args=[w.team.slug])),
+            ]
+        ],
     ]
     return targets
 
