@@ -45,6 +45,8 @@ SORT_COLUMNS = {
 HEAVY_MODEL_FIELDS = ("search_text", "search_vector")
 FACETS = ("team", "stage", "license", "classification", "framework", "tag")
 MAX_PER_PAGE = 100
+# Deeper pages than any catalog has; keeps the SQL offset far inside bigint.
+MAX_PAGE = 100_000
 # The landing page's facets scan every model; they are cached for a minute and dropped
 # by this process's own writes (registry.search.catalog_changed).
 UNFILTERED_FACETS_SECONDS = 60
@@ -79,7 +81,7 @@ class CatalogQuery:
         if sort not in SORTS:
             sort = "relevance" if q else "name"
         try:
-            page = max(1, int(params.get("page") or 1))
+            page = min(MAX_PAGE, max(1, int(params.get("page") or 1)))
         except (TypeError, ValueError):
             page = 1
         try:

@@ -49,6 +49,25 @@ TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 ARTIFACT_URI_SCHEMES = ("s3", "gs", "azure", "abfss", "hdfs", "https", "http", "file", "models")
 
 
+# validate_artifact_uri as a pattern (schemes in any case), for the API schema.
+validate_artifact_uri_pattern = RegexValidator(
+    "^(?:"
+    + "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in scheme)
+        for scheme in ARTIFACT_URI_SCHEMES
+    )
+    + ")://[^\\u0000]+$",
+    "Artifact URIs look like s3://bucket/path or https://host/path.",
+    code="invalid_uri",
+)
+# A tag as sent: the service lowercases it before checking TAG_RE.
+validate_tag_as_sent = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$",
+    "Tags are 1-40 letters, digits or '-'.",
+    code="invalid_tag",
+)
+
+
 def validate_tag(value: str) -> None:
     if not TAG_RE.match(value):
         raise ValidationError(

@@ -2,8 +2,11 @@
 
 {"detail": "...", "errors": {"field": ["message", ...]}}
 
-`errors` is present on 400 responses; it holds per-field messages whether they came from
-a serializer (the request's shape) or from a service (Django's ValidationError).
+Every status (400, 401, 403, 404, 405, 409, 413, 415, 500) has this shape; `errors` is
+present on 400 responses, and on the 404 of a body naming a team, owner or parent version
+that does not exist. It holds per-field messages whether they came from a
+serializer (the request's shape) or from a service (Django's ValidationError); a message
+about part of a field says which part first: "[0].version: This field is required.".
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,6 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from ..errors import RegistryError
 
 INVALID = "The request was not valid; see errors."
+MISSING = "The request names something that does not exist; see errors."
 NOT_AUTHENTICATED = (
     "Send a personal API token as 'Authorization: Bearer <token>' "
     "(create one at /accounts/tokens/), or sign in."
@@ -53,6 +57,13 @@ def exception_handler(exc, context):
             {"detail": "The request body is too large; send artifacts as a multipart file."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, exceptions.ValidationError) and _only_missing_references(exc):
+        # A well-formed request naming a team, owner or parent that is not there: the
+        # schema cannot list what exists, so this is a 404 (with the fields), not a 400.
+        return Response(
+            {"detail": MISSING, "errors": flat_errors(exc.detail)},
+            status=status.HTTP_404_NOT_FOUND,
+        )
     if isinstance(exc, exceptions.NotAuthenticated):
         exc.detail = exceptions.ErrorDetail(NOT_AUTHENTICATED, code="not_authenticated")
     response = drf_exception_handler(exc, context)
@@ -60,10 +71,44 @@ def exception_handler(exc, context):
         return None
     if response.status_code == 400 and isinstance(response.data, dict):
         if "detail" not in response.data:
-            response.data = {"detail": INVALID, "errors": response.data}
+            response.data = {"detail": INVALID, "errors": flat_errors(response.data)}
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(x) for x in response.data)}
     return response
+
+
+def _codes(codes):
+    if isinstance(codes, dict):
+        for child in codes.values():
+            yield from _codes(child)
+    elif isinstance(codes, list):
+        for child in codes:
+            yield from _codes(child)
+    else:
+        yield codes
+
+
+def _only_missing_references(exc: exceptions.ValidationError) -> bool:
+    codes = set(_codes(exc.get_codes()))
+    return isinstance(exc.detail, dict) and codes == {"does_not_exist"}
+
+
+def flat_errors(errors: dict) -> dict[str, list[str]]:
+    """DRF nests the errors of lists and objects ({"parents": [{}, {"version": [...]}]});
+    one level, field -> messages, is what clients (and the schema) expect."""
+    return {str(field): list(_messages(value, ())) for field, value in errors.items()}
+
+
+def _messages(value, path: tuple):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _messages(child, path if key == "non_field_errors" else (*path, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _messages(child, (*path, i) if isinstance(child, dict | list) else path)
+    else:
+        where = "".join(f"[{p}]" if str(p).isdigit() else f".{p}" for p in path).lstrip(".")
+        yield f"{where}: {value}" if where else str(value)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -71,9 +116,9 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="What went wrong, in a sentence a person can act on.")
     errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.JSONField()),
+        child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Per-field messages (400 responses only).",
+        help_text="Per-field messages (400, and 404 for a body naming something missing).",
     )
 
 

@@ -1,9 +1,22 @@
 """Filters of the cross-model version search (GET /api/versions/)."""
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from ..choices import Framework, Stage
 from ..models import ModelVersion
+
+
+class StrictIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        if value == "":  # sent but empty: a mistake, not "no filter"
+            raise ValidationError("Give a date and time such as 2024-01-31T00:00:00Z.")
+        return super().to_python(value)
+
+
+class StrictIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StrictIsoDateTimeField
 
 
 class VersionFilter(django_filters.FilterSet):
@@ -16,8 +29,8 @@ class VersionFilter(django_filters.FilterSet):
     run_id = django_filters.CharFilter()
     artifact_sha256 = django_filters.CharFilter(help_text="Find the version of an artifact.")
     created_by = django_filters.CharFilter(field_name="created_by__username")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = StrictIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = ModelVersion

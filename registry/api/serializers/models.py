@@ -12,7 +12,8 @@ from rest_framework.reverse import reverse
 from ...choices import DataClassification, Stage
 from ...models import RegisteredModel, Team
 from ...permissions import can_edit_model
-from ...selectors import SORTS
+from ...selectors import FACETS, MAX_PAGE, MAX_PER_PAGE, SORTS
+from ...validators import validate_model_name, validate_tag_as_sent
 from ..fields import StrictInputMixin
 
 User = get_user_model()
@@ -96,7 +97,8 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
 class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
     """Every field of the shared metadata standard; PATCH sends only what changes."""
 
-    name = serializers.CharField(max_length=100)
+    # The formats the services enforce, checked here too so that the schema states them.
+    name = serializers.CharField(max_length=100, validators=[validate_model_name])
     team = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Team.objects.all(),
@@ -119,11 +121,53 @@ class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
         help_text="Which slices and datasets were evaluated."
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=40), required=False, default=list
+        child=serializers.CharField(max_length=40, validators=[validate_tag_as_sent]),
+        required=False,
+        default=list,
     )
 
 
 # --- Catalog search ----------------------------------------------------------------
+
+
+class CatalogParamsSerializer(serializers.Serializer):
+    """The search's query parameters, checked: a malformed one is a 400, not ignored."""
+
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Words to search for."
+    )
+    sort = serializers.ChoiceField(
+        choices=list(SORTS),
+        required=False,
+        help_text="Default: relevance when searching with q, else name.",
+    )
+    page = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE,
+        required=False,
+        help_text="From 1; a page past the last gives the last.",
+    )
+    per_page = serializers.IntegerField(
+        min_value=1, max_value=MAX_PER_PAGE, required=False, help_text="Default 25."
+    )
+
+    @classmethod
+    def check(cls, params) -> None:
+        """A 400 for any malformed parameter; "sort=" and "page=" included (a QueryDict
+        would let DRF read an empty value as absent)."""
+        data = {key: params.getlist(key) if key in FACETS else params.get(key) for key in params}
+        cls(data=data).is_valid(raise_exception=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for facet in FACETS:
+            fields[facet] = serializers.ListField(
+                child=serializers.CharField(allow_blank=True),
+                required=False,
+                max_length=20,
+                help_text=f"Only models with this {facet} (repeat for any of several).",
+            )
+        return fields
 
 
 class FacetValueSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from ...choices import DataClassification, Framework, LineageRelation, Stage
 from ...models import ModelCard, ModelVersion
 from ...services import parse_parent_ref
+from ...validators import validate_artifact_uri_pattern, validate_commit_sha, validate_semver
 from ..fields import JSONDictField, JSONListSerializer, StrictInputMixin
 from .models import api_reverse
 
@@ -66,7 +67,9 @@ def resolve_parents(refs):
     try:
         return [parse_parent_ref(ref) for ref in refs]
     except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.message_dict.get("parents", exc.messages)) from None
+        raise serializers.ValidationError(
+            exc.message_dict.get("parents", exc.messages), code="does_not_exist"
+        ) from None
 
 
 class LineageEdgeSerializer(serializers.Serializer):
@@ -137,6 +140,9 @@ class VersionSerializer(serializers.ModelSerializer):
     )
     artifact = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", read_only=True)
+    # URLs, or "" when not given (a URLField would promise format: uri).
+    run_url = serializers.CharField(read_only=True)
+    code_repository = serializers.CharField(read_only=True)
     card_completeness = serializers.SerializerMethodField(
         help_text="Percentage of model card sections filled in."
     )
@@ -226,6 +232,7 @@ class _ArtifactInput(serializers.Serializer):
         max_length=1000,
         required=False,
         allow_blank=True,
+        validators=[validate_artifact_uri_pattern],
         help_text="Instead of a file: where the artifact lives, e.g. s3://bucket/path.",
     )
     sha256 = serializers.CharField(
@@ -241,7 +248,9 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
     """Multipart (with an `artifact` file, structured fields JSON-encoded) or JSON."""
 
     label = serializers.CharField(
-        max_length=100, help_text="A semantic version such as 1.4.0, unique per model."
+        max_length=100,
+        validators=[validate_semver],
+        help_text="A semantic version such as 1.4.0, unique per model.",
     )
     framework = serializers.ChoiceField(choices=Framework.choices)
     flavor = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -252,7 +261,10 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
     run_url = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     code_repository = serializers.CharField(max_length=500, required=False, allow_blank=True)
     code_commit = serializers.CharField(
-        required=False, allow_blank=True, help_text="The full 40-character commit SHA."
+        required=False,
+        allow_blank=True,
+        validators=[validate_commit_sha],
+        help_text="The full 40-character commit SHA.",
     )
     release_notes = serializers.CharField(required=False, allow_blank=True)
     hyperparameters = JSONDictField(
@@ -268,30 +280,52 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
         return resolve_parents(refs)
 
 
+class VersionRegisterJSONSerializer(VersionRegisterSerializer):
+    """A registration as JSON, for the schema: a file (and its checksum) needs multipart."""
+
+    artifact = None
+    sha256 = None
+
+
 class ArtifactAttachSerializer(StrictInputMixin, _ArtifactInput):
     """Multipart with an `artifact` file (and optional `sha256`), or JSON with `artifact_uri`."""
 
 
+class ArtifactLinkInputSerializer(ArtifactAttachSerializer):
+    """An artifact stored elsewhere, as JSON, for the schema."""
+
+    artifact = None
+    sha256 = None
+    artifact_uri = serializers.CharField(
+        max_length=1000,
+        validators=[validate_artifact_uri_pattern],
+        help_text="Where the artifact lives, e.g. s3://bucket/path.",
+    )
+
+
 class VersionUpdateSerializer(StrictInputMixin, serializers.Serializer):
-    release_notes = serializers.CharField(allow_blank=True)
+    release_notes = serializers.CharField(allow_blank=True, required=False)
 
 
+# Adding nothing is refused (400), and the schema says so (minItems / minProperties).
 class MetricsSerializer(StrictInputMixin, serializers.Serializer):
-    metrics = MetricSerializer(many=True)
+    metrics = MetricSerializer(many=True, allow_empty=False)
 
 
 class ParamsSerializer(StrictInputMixin, serializers.Serializer):
     hyperparameters = serializers.DictField(
-        child=serializers.JSONField(), help_text="Name: value pairs; existing names are kept."
+        child=serializers.JSONField(),
+        allow_empty=False,
+        help_text="Name: value pairs; existing names are kept.",
     )
 
 
 class DataVersionsSerializer(StrictInputMixin, serializers.Serializer):
-    data_versions = DataVersionSerializer(many=True)
+    data_versions = DataVersionSerializer(many=True, allow_empty=False)
 
 
 class LineageInputSerializer(StrictInputMixin, serializers.Serializer):
-    parents = ParentRefSerializer(many=True)
+    parents = ParentRefSerializer(many=True, allow_empty=False)
 
     def validate_parents(self, refs):
         return resolve_parents(refs)

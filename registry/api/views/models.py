@@ -10,11 +10,13 @@ from rest_framework.views import APIView
 from ... import services
 from ...models import Team
 from ...permissions import prefetch_edit_permissions
-from ...selectors import FACETS, SORTS, CatalogQuery, catalog_search, model_get
+from ...selectors import CatalogQuery, catalog_search, model_get
+from ...validators import MODEL_NAME_RE
 from ..errors import error_responses
 from ..pagination import PagePagination
 from ..serializers.models import (
     CatalogPageSerializer,
+    CatalogParamsSerializer,
     ModelWriteSerializer,
     RegisteredModelSerializer,
     TeamSerializer,
@@ -22,7 +24,13 @@ from ..serializers.models import (
 
 User = get_user_model()
 
-NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Model name (any case).")
+NAME = OpenApiParameter(
+    "name",
+    str,
+    OpenApiParameter.PATH,
+    description="Model name (any case).",
+    pattern=MODEL_NAME_RE,
+)
 
 
 def _model_response(request, name: str, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -37,7 +45,7 @@ def _model_response(request, name: str, *, status_code: int = status.HTTP_200_OK
         operation_id="teams_list",
         tags=["teams"],
         summary="List teams",
-        responses={200: TeamSerializer(many=True), **error_responses()},
+        responses={200: TeamSerializer(many=True), **error_responses(400, 404)},
     )
 )
 class TeamListView(generics.ListAPIView):
@@ -55,22 +63,12 @@ class ModelListView(APIView):
         operation_id="models_search",
         tags=["models"],
         summary="Search the catalog",
-        parameters=[
-            OpenApiParameter("q", str, description="Words to search for."),
-            *[
-                OpenApiParameter(
-                    facet, str, many=True, description=f"Only models with this {facet}."
-                )
-                for facet in FACETS
-            ],
-            OpenApiParameter("sort", str, enum=list(SORTS)),
-            OpenApiParameter("page", int),
-            OpenApiParameter("per_page", int, description="1-100, default 25."),
-        ],
-        responses={200: CatalogPageSerializer, **error_responses()},
+        parameters=[CatalogParamsSerializer],
+        responses={200: CatalogPageSerializer, **error_responses(400)},
     )
     def get(self, request):
         """The same search, filters and facets as the catalog page."""
+        CatalogParamsSerializer.check(request.query_params)
         result = catalog_search(CatalogQuery.from_params(request.query_params))
         page = result.page
         models = list(page.object_list)
@@ -93,7 +91,7 @@ class ModelListView(APIView):
         tags=["models"],
         summary="Register a model",
         request=ModelWriteSerializer,
-        responses={201: RegisteredModelSerializer, **error_responses(400, 403, 409)},
+        responses={201: RegisteredModelSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request):
         """Register a model for one of your teams, with all the shared metadata."""
@@ -112,6 +110,7 @@ class ModelDetailView(APIView):
         responses={200: RegisteredModelSerializer, **error_responses(404)},
     )
     def get(self, request, name):
+        """The model's shared metadata, its tags and its most advanced stage."""
         return _model_response(request, name)
 
     @extend_schema(

@@ -17,11 +17,13 @@ from ... import services
 from ...models import ModelVersion
 from ...permissions import require_edit_model
 from ...selectors import model_get, model_versions, version_get
+from ...validators import MODEL_NAME_RE
 from ..errors import error_responses
 from ..filters import VersionFilter
 from ..pagination import PagePagination
 from ..serializers.versions import (
     ArtifactAttachSerializer,
+    ArtifactLinkInputSerializer,
     ArtifactLinkSerializer,
     DataVersionsSerializer,
     LineageInputSerializer,
@@ -29,14 +31,23 @@ from ..serializers.versions import (
     MetricsSerializer,
     ParamsSerializer,
     VersionDetailSerializer,
+    VersionRegisterJSONSerializer,
     VersionRegisterSerializer,
     VersionSerializer,
     VersionUpdateSerializer,
 )
 from .uploads import JSONWhateverAccepted, StreamedUploadMixin
 
-NAME = OpenApiParameter("name", str, OpenApiParameter.PATH, description="Model name (any case).")
-NUMBER = OpenApiParameter("number", int, OpenApiParameter.PATH, description="Version number.")
+NAME = OpenApiParameter(
+    "name",
+    str,
+    OpenApiParameter.PATH,
+    description="Model name (any case).",
+    pattern=MODEL_NAME_RE,
+)
+NUMBER = OpenApiParameter(
+    "number", int, OpenApiParameter.PATH, description="Version number, from 1."
+)
 VERSION_PATH = [NAME, NUMBER]
 
 
@@ -56,7 +67,7 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
         tags=["versions"],
         summary="List a model's versions",
         parameters=[NAME],
-        responses={200: VersionSerializer(many=True), **error_responses(404)},
+        responses={200: VersionSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, name):
         """The model's versions, newest first."""
@@ -73,7 +84,7 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
         parameters=[NAME],
         request={
             "multipart/form-data": VersionRegisterSerializer,
-            "application/json": VersionRegisterSerializer,
+            "application/json": VersionRegisterJSONSerializer,
         },
         responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
     )
@@ -99,6 +110,7 @@ class VersionDetailView(APIView):
         responses={200: VersionDetailSerializer, **error_responses(404)},
     )
     def get(self, request, name, number):
+        """The version with everything attached to it."""
         version = version_get(model_get(name), number)
         return Response(VersionDetailSerializer(version, context={"request": request}).data)
 
@@ -111,11 +123,15 @@ class VersionDetailView(APIView):
         responses={200: VersionDetailSerializer, **error_responses(400, 403, 404)},
     )
     def patch(self, request, name, number):
-        """Only the release notes change; everything else about a version is history."""
+        """Only the release notes change; everything else about a version is history.
+        A body without them changes nothing."""
         version = version_get(model_get(name), number)
-        body = VersionUpdateSerializer(data=request.data)
+        body = VersionUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.version_update(actor=request.user, version=version, **body.validated_data)
+        if body.validated_data:
+            services.version_update(actor=request.user, version=version, **body.validated_data)
+        else:
+            require_edit_model(request.user, version.model)  # as if something had changed
         return _version_response(request, version)
 
 
@@ -250,7 +266,7 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         parameters=VERSION_PATH,
         request={
             "multipart/form-data": ArtifactAttachSerializer,
-            "application/json": ArtifactAttachSerializer,
+            "application/json": ArtifactLinkInputSerializer,
         },
         responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
     )
@@ -271,11 +287,12 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         parameters=VERSION_PATH,
         request={
             "multipart/form-data": ArtifactAttachSerializer,
-            "application/json": ArtifactAttachSerializer,
+            "application/json": ArtifactLinkInputSerializer,
         },
         responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
     )
     def put(self, request, name, number):
+        """The same as POST, for clients that upload with PUT."""
         return self.post(request, name, number)
 
 
@@ -284,7 +301,7 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         operation_id="versions_search",
         tags=["versions"],
         summary="Search versions across models",
-        responses={200: VersionSerializer(many=True), **error_responses(400)},
+        responses={200: VersionSerializer(many=True), **error_responses(400, 404)},
     )
 )
 class VersionSearchView(generics.ListAPIView):
