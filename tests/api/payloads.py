@@ -5,10 +5,11 @@ import json
 BOUNDARY = "modelgate-test-boundary"
 
 
-def errors_of(response) -> dict:
-    """The per-field errors of a 400 answer, after checking the shared error shape."""
+def errors_of(response, status: int = 400) -> dict:
+    """The per-field errors of a 400 answer (or of the 404 of a body naming something
+    missing), after checking the shared error shape."""
     body = response.json()
-    assert response.status_code == 400, body
+    assert response.status_code == status, body
     assert body["detail"], body
     return body["errors"]
 

@@ -77,8 +77,6 @@ def test_every_metadata_field_is_required(api, payload, field, snapshot):
     [
         ("name", ["not", "a", "string"]),
         ("name", "has spaces"),
-        ("team", "no-such-team"),
-        ("owner", "nobody"),
         ("license", "Not-A-License"),
         ("data_classification", "secret"),
         ("data_classification", ""),
@@ -95,6 +93,16 @@ def test_it_rejects_bad_metadata_with_a_message_per_field(api, payload, field, v
     errors = errors_of(response)
     assert list(errors) == [field]
     assert errors[field]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("field,value", [("team", "no-such-team"), ("owner", "nobody")])
+def test_naming_a_team_or_owner_that_does_not_exist_is_a_404_per_field(
+    api, payload, field, value, snapshot
+):
+    before = snapshot()
+    errors = errors_of(api.post("/api/models/", {**payload, field: value}), status=404)
+    assert list(errors) == [field]
     assert snapshot() == before
 
 

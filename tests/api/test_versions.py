@@ -253,7 +253,6 @@ def test_label_and_framework_are_required(api, model, snapshot):
         ("hyperparameters", ["lr", 0.1]),
         ("hyperparameters", {"layers": [64, 32]}),
         ("data_versions", [{"dataset": "payments", "version_or_uri": "v1"}]),
-        ("parents", [{"model": "fraud-scorer", "version": 99, "relation": "derived_from"}]),
         ("parents", [{"model": "fraud-scorer", "version": "one", "relation": "derived_from"}]),
         ("parents", [{"model": "fraud-scorer", "version": 1, "relation": "copied_from"}]),
     ],
@@ -265,6 +264,14 @@ def test_it_rejects_bad_fields_and_changes_nothing(
     response = api.post(versions_url(model), {**json_version, field: value})
     errors = errors_of(response)
     assert field in errors, errors
+    assert snapshot() == before
+
+
+def test_a_parent_that_does_not_exist_is_a_404_naming_the_field(api, model, json_version, snapshot):
+    before = snapshot()
+    parents = [{"model": "fraud-scorer", "version": 99, "relation": "derived_from"}]
+    response = api.post(versions_url(model), {**json_version, "parents": parents})
+    assert "v99" in errors_of(response, status=404)["parents"][0]
     assert snapshot() == before
 
 
