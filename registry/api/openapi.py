@@ -14,7 +14,11 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_doc, is_list_serializer
 from rest_framework import serializers
 
+from ..validators import MODEL_NAME_RE
 from .fields import StrictInputMixin
+
+# OpenAPI patterns are ECMA regexes: no \A or \Z.
+MODEL_NAME_PATTERN = MODEL_NAME_RE.replace("\\A", "^").replace("\\Z", "$")
 
 
 class AutoSchema(openapi.AutoSchema):

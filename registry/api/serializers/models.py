@@ -6,6 +6,7 @@ things the same way. `stage` is read-only; only the approvals app changes it.
 """
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
@@ -13,8 +14,9 @@ from ...choices import DataClassification, Stage
 from ...models import RegisteredModel, Team
 from ...permissions import can_edit_model
 from ...selectors import FACETS, MAX_PAGE, MAX_PER_PAGE, SORTS
-from ...validators import validate_model_name, validate_tag_as_sent
+from ...validators import validate_tag_as_sent
 from ..fields import StrictInputMixin
+from ..openapi import MODEL_NAME_PATTERN
 
 User = get_user_model()
 
@@ -94,11 +96,22 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
         return api_reverse(self.context, "registry:model_detail", model.name)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 100,
+        "pattern": MODEL_NAME_PATTERN,
+    }
+)
+class ModelNameField(serializers.CharField):
+    """The format is checked by the service, after look-alike names (a 409 naming the
+    model they resemble); stated in the schema only."""
+
+
 class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
     """Every field of the shared metadata standard; PATCH sends only what changes."""
 
-    # The formats the services enforce, checked here too so that the schema states them.
-    name = serializers.CharField(max_length=100, validators=[validate_model_name])
+    name = ModelNameField(max_length=100)
     team = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Team.objects.all(),

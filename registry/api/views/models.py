@@ -11,8 +11,8 @@ from ... import services
 from ...models import Team
 from ...permissions import prefetch_edit_permissions
 from ...selectors import CatalogQuery, catalog_search, model_get
-from ...validators import MODEL_NAME_RE
 from ..errors import error_responses
+from ..openapi import MODEL_NAME_PATTERN
 from ..pagination import PagePagination
 from ..serializers.models import (
     CatalogPageSerializer,
@@ -29,7 +29,7 @@ NAME = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     description="Model name (any case).",
-    pattern=MODEL_NAME_RE,
+    pattern=MODEL_NAME_PATTERN,
 )
 
 

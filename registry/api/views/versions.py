@@ -17,9 +17,9 @@ from ... import services
 from ...models import ModelVersion
 from ...permissions import require_edit_model
 from ...selectors import model_get, model_versions, version_get
-from ...validators import MODEL_NAME_RE
 from ..errors import error_responses
 from ..filters import VersionFilter
+from ..openapi import MODEL_NAME_PATTERN
 from ..pagination import PagePagination
 from ..serializers.versions import (
     ArtifactAttachSerializer,
@@ -43,7 +43,7 @@ NAME = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     description="Model name (any case).",
-    pattern=MODEL_NAME_RE,
+    pattern=MODEL_NAME_PATTERN,
 )
 NUMBER = OpenApiParameter(
     "number", int, OpenApiParameter.PATH, description="Version number, from 1."
