@@ -1,5 +1,7 @@
 """Filters of the cross-model version search (GET /api/versions/)."""
 
+import datetime
+
 import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
@@ -12,7 +14,9 @@ class StrictIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         if value == "":  # sent but empty: a mistake, not "no filter"
             raise ValidationError("Give a date and time such as 2024-01-31T00:00:00Z.")
-        return super().to_python(value)
+        parsed = super().to_python(value)
+        # In UTC: PostgreSQL refuses offsets past 15:59 that Python accepts (-21:19).
+        return parsed.astimezone(datetime.UTC) if parsed else parsed
 
 
 class StrictIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -140,6 +140,12 @@ def test_a_malformed_parameter_is_a_400_naming_it(api, model, url, param):
     assert param in errors_of(api.get(url))
 
 
+def test_a_time_zone_offset_postgresql_would_refuse_is_read_in_utc(api, version):
+    response = api.get("/api/versions/?created_after=2000-01-01T00:00:00-21:19")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
 def test_a_page_past_the_last_is_a_json_404(api, model):
     assert_json_error(api.get("/api/versions/?page=99"), 404)
 
