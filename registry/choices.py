@@ -40,6 +40,14 @@ class LineageRelation(models.TextChoices):
     DERIVED_FROM = "derived_from", "Derived from"
 
 
+class SectionStatus(models.TextChoices):
+    """Where a card section's text stands for the version the card belongs to."""
+
+    EDITED = "edited", "Edited for this version"
+    CONFIRMED = "confirmed", "Reviewed and kept for this version"
+    INHERITED = "inherited", "Inherited, not yet reviewed for this version"
+
+
 # The model card's sections, in the order they are shown and edited.
 CARD_SECTIONS: list[tuple[str, str]] = [
     ("model_details", "Model details"),

@@ -19,3 +19,14 @@ class ArtifactTooLarge(RegistryError):
     """An uploaded artifact is over ARTIFACT_MAX_BYTES (HTTP 413)."""
 
     status_code = 413
+
+
+class CardChanged(RegistryError):
+    """A card save started from a revision that is no longer the current one (HTTP 412):
+    someone else saved the card meanwhile. `card` is the card as it is now."""
+
+    status_code = 412
+
+    def __init__(self, message: str, *, card):
+        super().__init__(message)
+        self.card = card

@@ -13,6 +13,7 @@ from .choices import (
     DataClassification,
     Framework,
     LineageRelation,
+    SectionStatus,
     Stage,
     TeamRole,
 )
@@ -245,6 +246,13 @@ class VersionParent(models.Model):
 
 
 class ModelCard(models.Model):
+    """A version's model card: one Markdown text per section, with each section's
+    provenance (which version its text was written or reviewed for, by whom, when).
+
+    `revision` grows by one with every saved change; a save names the revision it
+    started from and is refused if the card moved on meanwhile (services.card_update).
+    """
+
     version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="card")
     model_details = models.TextField(blank=True)
     intended_use = models.TextField(blank=True)
@@ -255,6 +263,12 @@ class ModelCard(models.Model):
     ethical_considerations = models.TextField(blank=True)
     caveats_and_limitations = models.TextField(blank=True)
     recommendations = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    # {section: {"status": SectionStatus, "edited_for": version number, "edited_by": user
+    # id, "edited_at": ISO time, "inherited_from": version number, "confirmed_by": user
+    # id, "confirmed_at": ISO time}}, written only by the card services. A section
+    # without an entry has never been reviewed for this version (it does not count).
+    provenance = models.JSONField(default=dict, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -264,21 +278,59 @@ class ModelCard(models.Model):
         """(field name, title, markdown) for every section, in display order."""
         return [(name, title, getattr(self, name)) for name, title in CARD_SECTIONS]
 
+    def section_state(self, name: str) -> dict:
+        """The section's provenance, with every key present."""
+        return {**EMPTY_SECTION_STATE, **self.provenance.get(name, {})}
+
+    def section_counts(self, name: str) -> bool:
+        """A section counts for this version's card once it has text that was written
+        or reviewed for this version; text inherited from a predecessor does not."""
+        status = self.provenance.get(name, {}).get("status")
+        return bool(getattr(self, name).strip()) and status in COUNTED_STATUSES
+
     @property
     def filled_sections(self) -> list[str]:
-        return [name for name in CARD_SECTION_NAMES if getattr(self, name).strip()]
+        """Sections with text written or reviewed for this version (what completeness
+        and the approval gates count)."""
+        return [name for name in CARD_SECTION_NAMES if self.section_counts(name)]
+
+    @property
+    def inherited_sections(self) -> list[str]:
+        """Sections with text carried over from a predecessor, not yet reviewed."""
+        return [
+            name
+            for name in CARD_SECTION_NAMES
+            if getattr(self, name).strip() and not self.section_counts(name)
+        ]
 
     @property
     def completeness(self) -> int:
-        """Percentage of sections with any non-blank text (0-100)."""
+        """Percentage of sections filled for this version (0-100)."""
         return round(100 * len(self.filled_sections) / len(CARD_SECTION_NAMES))
 
     @property
     def is_complete(self) -> bool:
         return len(self.filled_sections) == len(CARD_SECTION_NAMES)
 
+    @property
+    def etag(self) -> str:
+        """The card's entity tag: changes with every saved change, differs between cards."""
+        return f'"card-{self.pk}-r{self.revision}"'
+
     def text(self) -> str:
         return "\n".join(getattr(self, name) for name in CARD_SECTION_NAMES)
+
+
+EMPTY_SECTION_STATE = {
+    "status": SectionStatus.INHERITED.value,
+    "edited_for": None,
+    "edited_by": None,
+    "edited_at": None,
+    "inherited_from": None,
+    "confirmed_by": None,
+    "confirmed_at": None,
+}
+COUNTED_STATUSES = (SectionStatus.EDITED.value, SectionStatus.CONFIRMED.value)
 
 
 class APIToken(models.Model):

@@ -1,50 +1,165 @@
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import event_record
 
-from ..choices import CARD_SECTION_NAMES
-from ..models import ModelCard
+from ..choices import CARD_SECTION_NAMES, SectionStatus
+from ..errors import CardChanged
+from ..models import EMPTY_SECTION_STATE, ModelCard, ModelVersion
 from ..permissions import require_edit_model
 from ..search import search_refresh
 
 MAX_SECTION_CHARS = 50_000
 
 
-@transaction.atomic
-def card_update(*, actor, card: ModelCard, sections: Mapping[str, str]) -> ModelCard:
-    """Replace the given card sections (Markdown). Unknown sections are rejected; the
-    audit event records each changed section's old and new text."""
-    card = ModelCard.objects.select_for_update().select_related("version__model").get(pk=card.pk)
-    require_edit_model(actor, card.version.model)
-    unknown = sorted(set(sections) - set(CARD_SECTION_NAMES))
-    if unknown:
-        raise ValidationError({name: ["Not a model card section."] for name in unknown})
-    too_long = [n for n, text in sections.items() if len(text or "") > MAX_SECTION_CHARS]
-    if too_long:
-        raise ValidationError(
-            {n: [f"Keep each section under {MAX_SECTION_CHARS:,} characters."] for n in too_long}
+def _check_sections(sections: Mapping[str, str], confirm: Iterable[str]) -> None:
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(sections) - set(CARD_SECTION_NAMES)):
+        errors[name] = ["Not a model card section."]
+    unknown_confirms = sorted(set(confirm) - set(CARD_SECTION_NAMES))
+    if unknown_confirms:
+        errors["confirm"] = [f"Not a model card section: {n}." for n in unknown_confirms]
+    for name, text in sections.items():
+        text = text or ""
+        if len(text) > MAX_SECTION_CHARS:
+            errors[name] = [f"Keep each section under {MAX_SECTION_CHARS:,} characters."]
+        elif "\x00" in text:
+            errors[name] = ["Remove the NUL character; a section holds Markdown text."]
+        else:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                errors[name] = ["Remove the unpaired surrogate; it is not valid Unicode text."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def card_inherit(*, version: ModelVersion) -> ModelCard:
+    """Create `version`'s card as a copy of its predecessor's, each section marked as
+    inherited from that version and not yet reviewed for this one (so it does not count
+    towards completeness until someone confirms or edits it). Called by version_register,
+    inside its transaction and audit event."""
+    previous = (
+        ModelCard.objects.filter(
+            version__model_id=version.model_id, version__number__lt=version.number
         )
+        .select_related("version")
+        .order_by("-version__number")
+        .first()
+    )
+    if previous is None:
+        return ModelCard.objects.create(version=version)
+    provenance = {}
+    for name in CARD_SECTION_NAMES:
+        before = previous.section_state(name)
+        provenance[name] = {
+            **EMPTY_SECTION_STATE,
+            "edited_for": before["edited_for"],
+            "edited_by": before["edited_by"],
+            "edited_at": before["edited_at"],
+            "inherited_from": previous.version.number,
+        }
+    return ModelCard.objects.create(
+        version=version,
+        provenance=provenance,
+        **{name: getattr(previous, name) for name in CARD_SECTION_NAMES},
+    )
+
+
+@transaction.atomic
+def card_update(
+    *,
+    actor,
+    card: ModelCard,
+    sections: Mapping[str, str],
+    confirm: Iterable[str] = (),
+    revision: int | None = None,
+) -> ModelCard:
+    """Replace the given sections' Markdown and confirm the `confirm` sections (keep
+    their text, mark it reviewed for this version).
+
+    `revision` is the card revision the caller's edit started from: if the card has
+    moved on since, nothing is written and CardChanged carries the current card. The
+    check and the write happen under the card's row lock, so of two saves that started
+    from the same revision exactly one wins. (None skips the check; only for callers
+    that own the card, like the demo builder.)
+
+    A section whose text changes becomes edited for this version by `actor`; unchanged
+    text keeps its state. Each saved change bumps the revision and writes one audit
+    event with every changed section's old and new text and the confirmed sections.
+    """
+    confirm = list(dict.fromkeys(confirm))
+    if card.pk is None:  # a version whose card row was never made (not through services)
+        ModelCard.objects.get_or_create(version=card.version)
+    card = (
+        ModelCard.objects.select_for_update(of=("self",))
+        .select_related("version__model__team")
+        .get(version_id=card.version_id)
+    )
+    version = card.version
+    require_edit_model(actor, version.model)
+    if revision is not None and revision != card.revision:
+        raise CardChanged(
+            f"Someone else saved the card of {version.model.name} v{version.number} "
+            f"(now revision {card.revision}, your edit started from revision {revision}).",
+            card=card,
+        )
+    _check_sections(sections, confirm)
+    now = timezone.now().isoformat()
+    provenance = {name: card.section_state(name) for name in CARD_SECTION_NAMES}
     diff = {}
     for name, text in sections.items():
         text = (text or "").replace("\r\n", "\n")
         if getattr(card, name) != text:
             diff[name] = [getattr(card, name), text]
             setattr(card, name, text)
-    if not diff:
+            provenance[name] = {
+                **EMPTY_SECTION_STATE,
+                "status": SectionStatus.EDITED.value,
+                "edited_for": version.number,
+                "edited_by": actor.pk,
+                "edited_at": now,
+            }
+    confirmed = []
+    empty = []
+    for name in confirm:
+        if name in diff or provenance[name]["status"] != SectionStatus.INHERITED:
+            continue  # already written or reviewed for this version
+        if not getattr(card, name).strip():
+            empty.append(name)
+            continue
+        provenance[name].update(
+            status=SectionStatus.CONFIRMED.value, confirmed_by=actor.pk, confirmed_at=now
+        )
+        confirmed.append(name)
+    if empty:
+        raise ValidationError(
+            {"confirm": [f"{n}: the section is empty; write it instead." for n in empty]}
+        )
+    if not diff and not confirmed:
         return card
+    old_revision = card.revision
+    card.provenance = provenance
+    card.revision = old_revision + 1
     card.updated_by = actor
     card.save()
-    search_refresh(card.version.model)
+    if diff:
+        search_refresh(version.model)
     event_record(
         actor=actor,
         action=Action.CARD_UPDATED,
-        version=card.version,
+        version=version,
         object_type="card",
         object_id=card.pk,
-        changes={**diff, "completeness": card.completeness},
+        changes={
+            **diff,
+            **({"confirmed": confirmed} if confirmed else {}),
+            "revision": [old_revision, card.revision],
+            "completeness": card.completeness,
+        },
     )
     return card

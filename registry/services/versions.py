@@ -12,12 +12,11 @@ from audit.actions import Action
 from audit.services import event_record
 
 from ..artifacts import digest_and_size, safe_filename
-from ..choices import CARD_SECTION_NAMES, Stage
+from ..choices import Stage
 from ..errors import Conflict
 from ..models import (
     DataVersion,
     Metric,
-    ModelCard,
     ModelVersion,
     RegisteredModel,
     VersionParent,
@@ -25,6 +24,7 @@ from ..models import (
 )
 from ..permissions import require_edit_model
 from ..search import search_refresh
+from .cards import card_inherit
 from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation
 
 Parent = tuple[ModelVersion, str]  # (parent version, LineageRelation value)
@@ -105,18 +105,6 @@ def _link_parents(version: ModelVersion, parents: Iterable[Parent]) -> list[dict
     return recorded
 
 
-def _copy_previous_card(version: ModelVersion) -> ModelCard:
-    previous = (
-        ModelCard.objects.filter(
-            version__model_id=version.model_id, version__number__lt=version.number
-        )
-        .order_by("-version__number")
-        .first()
-    )
-    values = {name: getattr(previous, name) for name in CARD_SECTION_NAMES} if previous else {}
-    return ModelCard.objects.create(version=version, **values)
-
-
 @transaction.atomic
 def version_register(
     *,
@@ -144,7 +132,8 @@ def version_register(
     Numbers are sequential per model and assigned under a row lock, so concurrent
     registrations never collide. The stage starts at `none`. The artifact (uploaded or
     a URI, not both) is hashed server-side; a client checksum that differs rejects the
-    call. The card starts as a copy of the previous version's. Any error leaves no row
+    call. The card starts as a copy of the previous version's, every section marked
+    inherited and not yet reviewed for this version. Any error leaves no row
     and no stored file behind.
     """
     require_edit_model(actor, model)
@@ -203,7 +192,7 @@ def version_register(
         DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned_data)
         Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned_metrics)
         lineage = _link_parents(version, parents)
-        _copy_previous_card(version)
+        card_inherit(version=version)
         search_refresh(model)
         event_record(
             actor=actor,

@@ -107,11 +107,23 @@ def test_mismatched_client_checksum_stores_nothing(model, make_version, artifact
     assert not artifact_dir.exists() or not any(artifact_dir.rglob("*.bin"))
 
 
-def test_new_version_card_copies_previous(model, make_version, member):
+def test_new_version_card_copies_previous_marked_inherited_and_not_counted(
+    model, make_version, member
+):
     v1 = make_version(model)
-    card_update(actor=member, card=v1.card, sections={"intended_use": "Checkout risk."})
+    card = card_update(actor=member, card=v1.card, sections={"intended_use": "Checkout risk."})
+    assert card.completeness == 11
     v2 = make_version(model)
     assert v2.card.intended_use == "Checkout risk."
+    state = v2.card.section_state("intended_use")
+    assert state["status"] == "inherited"
+    assert state["inherited_from"] == 1
+    assert state["edited_for"] == 1 and state["edited_by"] == member.pk
+    assert v2.card.completeness == 0
+    assert v2.card.inherited_sections == ["intended_use"]
+    v3 = make_version(model)  # still the text of v1, now by way of v2
+    assert v3.card.section_state("intended_use")["inherited_from"] == 2
+    assert v3.card.section_state("intended_use")["edited_for"] == 1
 
 
 def test_lineage_cycles_are_rejected(model, make_version, member):
