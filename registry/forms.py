@@ -3,13 +3,15 @@
 the fields they concern. Field formats are also checked here with the shared validators,
 so that a user sees every mistake in one round."""
 
+import hashlib
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from .choices import CARD_SECTIONS, DataClassification
-from .models import RegisteredModel, Team
+from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, DataClassification
+from .models import ModelCard, RegisteredModel, Team
 from .names import name_clash_message
 from .selectors import model_named_like, teams_for_user
 from .validators import validate_license, validate_model_name
@@ -134,16 +136,73 @@ def model_initial(model: RegisteredModel) -> dict:
     }
 
 
-class CardForm(ServiceErrorsMixin, forms.Form):
-    """One Markdown textarea per model card section, in the card's order."""
+def section_digest(text: str) -> str:
+    """A short fingerprint of a section's text as the editor started from it."""
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8", "replace")).hexdigest()[:16]
 
-    def __init__(self, *args, **kwargs):
+
+class CardForm(ServiceErrorsMixin, forms.Form):
+    """One Markdown textarea per model card section, in the card's order, a "reviewed"
+    checkbox per section inherited from an earlier version, and, hidden, the revision
+    the edit started from and a fingerprint of each section's text at that revision
+    (to tell, after someone else's save, which sections the user changed)."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    base = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, card: ModelCard, **kwargs):
+        self.card = card
         super().__init__(*args, **kwargs)
+        self.fields["revision"].initial = card.revision
+        self.fields["base"].initial = self.digests(card)
         for name, title in CARD_SECTIONS:
             self.fields[name] = forms.CharField(
                 label=title,
                 required=False,
                 strip=False,  # trailing spaces are Markdown line breaks
                 help_text=CARD_SECTION_HELP.get(name, ""),
-                widget=forms.Textarea(attrs={"rows": 6, "data-card-section": name}),
+                initial=getattr(card, name),
+                widget=forms.Textarea(
+                    attrs={
+                        "rows": 6,
+                        "data-card-section": name,
+                        "data-counts": "true" if card.section_counts(name) else "false",
+                    }
+                ),
             )
+            self.fields[f"confirm_{name}"] = forms.BooleanField(
+                label="Reviewed: keep this text for this version",
+                required=False,
+                widget=forms.CheckboxInput(attrs={"data-confirms": name}),
+            )
+
+    @staticmethod
+    def digests(card: ModelCard) -> str:
+        return ",".join(section_digest(getattr(card, n)) for n in CARD_SECTION_NAMES)
+
+    def sections(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in CARD_SECTION_NAMES}
+
+    def confirmed(self) -> list[str]:
+        return [n for n in CARD_SECTION_NAMES if self.cleaned_data.get(f"confirm_{n}")]
+
+    def rebase(self, current: ModelCard) -> tuple["CardForm", list[str]]:
+        """After a refused stale save: a form on top of `current` that keeps the user's
+        own changes, takes the other person's changes to sections the user left alone,
+        and lists the sections both changed differently (to show side by side)."""
+        base = (self.data.get("base") or "").split(",")
+        data = self.data.copy()
+        clashes = []
+        for i, name in enumerate(CARD_SECTION_NAMES):
+            started = base[i] if len(base) == len(CARD_SECTION_NAMES) else None
+            theirs = getattr(current, name)
+            mine = self.data.get(name, "").replace("\r\n", "\n")
+            they_changed = started != section_digest(theirs)
+            i_changed = started != section_digest(mine)
+            if they_changed and not i_changed:
+                data[name] = theirs
+            elif they_changed and mine != theirs:
+                clashes.append(name)
+        data["revision"] = str(current.revision)
+        data["base"] = self.digests(current)
+        return CardForm(data, card=current), clashes

@@ -6,16 +6,26 @@ same number of queries whatever the number of models, versions or metrics.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, F, Prefetch, QuerySet
 from django.http import Http404
+from django.utils.dateparse import parse_datetime
 
-from .choices import DataClassification, Framework, Stage
+from .choices import (
+    CARD_SECTION_NAMES,
+    CARD_SECTIONS,
+    DataClassification,
+    Framework,
+    SectionStatus,
+    Stage,
+)
 from .models import (
     Metric,
     ModelCard,
@@ -576,6 +586,63 @@ def card_for(version: ModelVersion) -> ModelCard:
         return version.card
     except ModelCard.DoesNotExist:  # only for rows made outside the services
         return ModelCard(version=version)
+
+
+@dataclass(frozen=True)
+class CardSection:
+    """One card section as pages and the API show it: text and provenance, people by
+    username (None when nobody is recorded; "" for an account deleted since)."""
+
+    name: str
+    title: str
+    text: str
+    status: str  # SectionStatus
+    counts: bool
+    edited_for: int | None
+    edited_by: str | None
+    edited_at: datetime | None
+    inherited_from: int | None
+    confirmed_by: str | None
+    confirmed_at: datetime | None
+
+    @property
+    def is_inherited(self) -> bool:
+        return self.status == SectionStatus.INHERITED
+
+
+def card_sections(card: ModelCard) -> list[CardSection]:
+    """Every section of the card in display order, with its provenance (one query for
+    the people named)."""
+    states = {name: card.section_state(name) for name in CARD_SECTION_NAMES}
+    ids = {s[k] for s in states.values() for k in ("edited_by", "confirmed_by") if s[k]}
+    User = get_user_model()
+    names = dict(
+        User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD) if ids else ()
+    )
+
+    def person(user_id) -> str | None:
+        return None if user_id is None else names.get(user_id, "")
+
+    return [
+        CardSection(
+            name=name,
+            title=title,
+            text=getattr(card, name),
+            status=states[name]["status"],
+            counts=card.section_counts(name),
+            edited_for=states[name]["edited_for"],
+            edited_by=person(states[name]["edited_by"]),
+            edited_at=_when(states[name]["edited_at"]),
+            inherited_from=states[name]["inherited_from"],
+            confirmed_by=person(states[name]["confirmed_by"]),
+            confirmed_at=_when(states[name]["confirmed_at"]),
+        )
+        for name, title in CARD_SECTIONS
+    ]
+
+
+def _when(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
 
 
 def teams_for_user(user) -> QuerySet:

@@ -13,7 +13,7 @@ from .. import services
 from ..choices import CARD_SECTIONS
 from ..models import ModelVersion
 from ..permissions import can_download_artifacts, can_edit_model
-from ..selectors import card_for, model_get, model_versions, version_get
+from ..selectors import card_for, card_sections, model_get, model_versions, version_get
 from ..templatetags.registry_tags import FRAMEWORK_LABELS, STAGE_LABELS
 
 # Enough to pick from in a select; older versions can still be compared by URL.
@@ -33,6 +33,7 @@ def version_detail(request, name, number):
             "model": model,
             "version": version,
             "card": card,
+            "card_sections": card_sections(card),
             "can_edit": can_edit_model(request.user, model),
             "can_download": can_download_artifacts(request.user, model),
             "params": sorted(version.hyperparameters.items()),

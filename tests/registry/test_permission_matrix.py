@@ -83,7 +83,7 @@ def _post_data(name, team, owner):
             "evaluation_coverage": "Hold-out of 2024-Q3 payments.",
             "tags": "fraud",
         }
-    return {"intended_use": "Edited intended use."}
+    return {"intended_use": "Edited intended use.", "revision": 1}
 
 
 def _state():
@@ -154,7 +154,7 @@ def test_a_user_granted_edit_rights_on_one_model_can_edit_it(
     assert client.get(reverse("registry:model_edit", args=[model.name])).status_code == 200
     response = client.post(
         reverse("registry:card_edit", args=[model.name, version.number]),
-        {"intended_use": "Written by a granted outsider."},
+        {"intended_use": "Written by a granted outsider.", "revision": version.card.revision},
     )
     assert response.status_code == 302
     version.card.refresh_from_db()
@@ -188,7 +188,7 @@ def test_posts_without_a_csrf_token_are_refused(member, version, model):
     client.force_login(member)
     response = client.post(
         reverse("registry:card_edit", args=[model.name, version.number]),
-        {"intended_use": "Forged."},
+        {"intended_use": "Forged.", "revision": version.card.revision},
     )
     assert response.status_code == 403
     version.card.refresh_from_db()

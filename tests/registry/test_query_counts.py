@@ -92,3 +92,24 @@ def test_version_page_queries_do_not_grow_with_metrics_data_or_lineage(
     plain_count = queries(viewer, reverse("registry:version_detail", args=[model.name, 1]))
     rich_count = queries(viewer, reverse("registry:version_detail", args=[model.name, 2]))
     assert rich_count == plain_count
+
+
+def test_version_and_card_pages_query_once_for_the_people_a_card_names(
+    client, model, make_version, member, admin_user, team, django_user_model
+):
+    from registry.services import card_update, team_member_add
+
+    client.force_login(member)
+    one = make_version(model)
+    card_update(actor=member, card=one.card, sections={"model_details": "x"})
+    many = make_version(model)
+    card_update(actor=member, card=many.card, sections={"model_details": "x"})
+    for i, name in enumerate(
+        ("intended_use", "training_data", "evaluation_data", "recommendations")
+    ):
+        editor = django_user_model.objects.create_user(f"editor{i}")
+        team_member_add(actor=admin_user, team=team, user=editor)
+        card_update(actor=editor, card=many.card, sections={name: f"by editor {i}"})
+    for view in ("registry:version_detail", "registry:card_edit"):
+        single = queries(client, reverse(view, args=[model.name, 1]))
+        assert queries(client, reverse(view, args=[model.name, 2])) == single
