@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import fallback, models, schema, versions
+from .views import cards, fallback, models, schema, versions
 
 app_name = "api"
 
@@ -22,6 +22,7 @@ urlpatterns = [
         name="version-data-versions",
     ),
     path(f"{VERSION}lineage/", versions.VersionLineageView.as_view(), name="version-lineage"),
+    path(f"{VERSION}card/", cards.CardView.as_view(), name="version-card"),
     path(f"{VERSION}artifact/", versions.VersionArtifactView.as_view(), name="version-artifact"),
     path("versions/", versions.VersionSearchView.as_view(), name="version-search"),
     # Last: anything else under /api/ is a JSON 404 (and no slash-appending redirect,

@@ -144,7 +144,8 @@ class VersionSerializer(serializers.ModelSerializer):
     run_url = serializers.CharField(read_only=True)
     code_repository = serializers.CharField(read_only=True)
     card_completeness = serializers.SerializerMethodField(
-        help_text="Percentage of model card sections filled in."
+        help_text="Percentage of model card sections filled in for this version (text "
+        "inherited from an earlier version counts once reviewed or edited)."
     )
     url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
