@@ -298,18 +298,29 @@ GROWING_FIRST = ("model_details", "intended_use", "training_data")
 PARTIAL = ("model_details", "intended_use", "training_data", "metrics_and_results")
 
 
-def _card_changes(spec: ModelSpec, index: int, count: int, sections: dict[str, str]) -> dict:
+def _card_changes(
+    spec: ModelSpec, index: int, count: int, sections: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """(sections written for this version, inherited sections reviewed and kept). A
+    model's newest version leaves some inherited text unreviewed, as a retrain that was
+    just registered would, so the demo shows both."""
+    newest = index == count - 1
     if spec.card == "full":
-        return sections if index == 0 else {"metrics_and_results": sections["metrics_and_results"]}
+        if index == 0:
+            return sections, []
+        kept = [name for name in sections if name != "metrics_and_results"]
+        return {"metrics_and_results": sections["metrics_and_results"]}, (
+            kept[:3] if newest else kept
+        )
     if spec.card == "growing":
         if index == 0:
-            return {k: sections[k] for k in GROWING_FIRST}
-        if index == count - 1:
-            return sections
-        return {}
+            return {k: sections[k] for k in GROWING_FIRST}, []
+        if newest:
+            return sections, []
+        return {}, list(GROWING_FIRST)
     if spec.card == "partial" and index == 1:
-        return {k: sections[k] for k in PARTIAL}
-    return {}
+        return {k: sections[k] for k in PARTIAL}, []
+    return {}, []
 
 
 # --- People -------------------------------------------------------------------------------
@@ -384,11 +395,11 @@ def _register_versions(spec: ModelSpec, model: RegisteredModel, actor) -> list[M
             **_artifact(spec, label, framework),
         )
         if spec.facts:
-            changes = _card_changes(
+            changes, confirm = _card_changes(
                 spec, index, len(spec.labels), card_sections(spec, label, metrics)
             )
-            if changes:
-                card_update(actor=actor, card=version.card, sections=changes)
+            if changes or confirm:
+                card_update(actor=actor, card=version.card, sections=changes, confirm=confirm)
         versions.append(version)
     return versions
 

@@ -163,7 +163,7 @@ VERSION_COLUMNS = [
     "run_id", "run_url", "code_repository", "code_commit", "hyperparameters",
     "release_notes", "created_by_id", "created_at",
 ]  # fmt: skip
-CARD_COLUMNS = ["version_id", *CARD_SECTION_NAMES, "updated_by_id", "updated_at"]
+CARD_COLUMNS = ["version_id", *CARD_SECTION_NAMES, "provenance", "updated_by_id", "updated_at"]
 METRIC_COLUMNS = ["version_id", "name", "value", "dataset", "higher_is_better"]
 MODEL_TAG_COLUMNS = ["registeredmodel_id", "tag_id"]
 LINEAGE_COLUMNS = ["child_id", "parent_id", "relation", "child_model_id", "parent_model_id"]
@@ -379,7 +379,14 @@ class BatchWriter:
                 sections = _card_sections(
                     filled, algo_text, team.name, domain_text, when, headline, rng
                 )
-                cards.append((vid, *sections, self.loader_id, when))
+                written = {"status": "edited", "edited_for": n, "edited_by": self.loader_id,
+                           "edited_at": when.isoformat()}  # fmt: skip
+                provenance = {
+                    name: written
+                    for name, text in zip(CARD_SECTION_NAMES, sections, strict=True)
+                    if text
+                }
+                cards.append((vid, *sections, json.dumps(provenance), self.loader_id, when))
                 if n == m:
                     card_text = "\n".join(sections)
                 # Lineage points from a newer version to an older one, or to a version of

@@ -62,6 +62,12 @@ def test_demo_has_lineage_across_models_and_cards_of_varying_completeness():
     completeness = {card.completeness for card in ModelCard.objects.all()}
     assert 100 in completeness and 0 in completeness
     assert any(0 < c < 100 for c in completeness)
+    states = [
+        card.section_state(name)["status"]
+        for card in ModelCard.objects.all()
+        for name in card.filled_sections + card.inherited_sections
+    ]
+    assert {"edited", "confirmed", "inherited"} <= set(states)
     assert ModelVersion.objects.exclude(artifact="").exists()  # uploaded bytes
     assert ModelVersion.objects.exclude(artifact_uri="").exists()  # external URIs
     latency = (
