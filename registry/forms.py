@@ -150,7 +150,8 @@ class CardForm(ServiceErrorsMixin, forms.Form):
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     base = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, card: ModelCard, **kwargs):
+    def __init__(self, *args, card: ModelCard | None = None, **kwargs):
+        card = card or ModelCard()
         self.card = card
         super().__init__(*args, **kwargs)
         self.fields["revision"].initial = card.revision
