@@ -1,4 +1,4 @@
-"""Migration 0008 gives existing cards per-section provenance: text copied from the
+"""Migration 0009 gives existing cards per-section provenance: text copied from the
 previous version is inherited (does not count), text written for a version is edited for
 it by the person the audit log names."""
 
@@ -12,7 +12,7 @@ from registry.services import card_update
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("registry.migrations.0008_card_revision_provenance")
+migration = importlib.import_module("registry.migrations.0009_card_revision_provenance")
 
 
 @pytest.fixture

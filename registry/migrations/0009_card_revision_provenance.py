@@ -99,7 +99,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0007_model_name_key"),
+        ("registry", "0008_team_roles"),
         ("audit", "0001_initial"),
     ]
 
