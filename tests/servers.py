@@ -71,7 +71,7 @@ def production_server(*, workers: int = 1, threads: int = 4, **env):
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded machine boots a worker slowly
         while True:  # until a worker has booted and answers (the sign-in page needs no query)
             try:
                 requests.get(f"{base}/accounts/login/", timeout=5)
