@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before anything reads a body: a body cut off by a disconnect is refused whole.
+    "registry.request_body.CompleteBodyMiddleware",
     # Before anything reads the session or hands a parameter to PostgreSQL.
     "registry.middleware.UnstorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

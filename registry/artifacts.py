@@ -31,6 +31,7 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         super().new_file(*args, **kwargs)
         self._sha256 = hashlib.sha256()
         self._size = 0
+        self._complete = False
 
     def receive_data_chunk(self, raw_data, start):
         self._size += len(raw_data)
@@ -42,9 +43,19 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
 
     def file_complete(self, file_size):
         uploaded = super().file_complete(file_size)
+        self._complete = True
         uploaded.modelgate_sha256 = self._sha256.hexdigest()
         uploaded.modelgate_size = self._size
         return uploaded
+
+    def discard_unfinished(self) -> None:
+        """Delete the temporary file of a file part that never completed.
+
+        Django deletes it when the body ends cleanly inside the part, but not when
+        reading the body raises (a cut connection, a part over the size limit).
+        """
+        if hasattr(self, "file") and not self._complete:
+            self.upload_interrupted()
 
 
 def too_large_message() -> str:

@@ -1,6 +1,8 @@
 """Model versions: registration and everything attached to them afterwards."""
 
+import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -42,17 +44,40 @@ def _check_expected_digest(expected: str | None, actual: str) -> None:
         )
 
 
-def _store_artifact(version: ModelVersion, file, expected_sha256: str | None) -> str:
-    """Hash, compare and save the bytes; returns the storage name (caller cleans up on error)."""
+def _store_artifact(model_id: int, file, expected_sha256: str | None) -> dict[str, Any]:
+    """Hash, compare and save the bytes, before any row is locked or written.
+
+    The path carries a random part instead of the version number, which is only known
+    under the model's row lock: a large upload to S3 must not hold that lock. Returns
+    the artifact fields of the version; the caller deletes `artifact` if it fails.
+    """
     digest, size = digest_and_size(file)
     _check_expected_digest(expected_sha256, digest)
     filename = safe_filename(getattr(file, "name", "") or "")
-    name = artifact_storage().save(f"{version.model_id}/{version.number}/{filename}", file)
-    version.artifact.name = name
-    version.artifact_filename = filename
-    version.artifact_sha256 = digest
-    version.artifact_size = size
-    return name
+    name = artifact_storage().save(f"{model_id}/{uuid.uuid4().hex}/{filename}", file)
+    return {
+        "artifact": name,
+        "artifact_filename": filename,
+        "artifact_sha256": digest,
+        "artifact_size": size,
+    }
+
+
+@contextmanager
+def _stored_artifact(model_id: int, file, expected_sha256: str | None):
+    """Store `file` (if any), then run the block: the transaction that records it.
+
+    If the block fails, or its commit does, the stored file is deleted again, so an
+    artifact is either recorded with its version and audit event or not kept at all.
+    The block must be the outermost transaction for a failed COMMIT to be seen here.
+    """
+    stored = _store_artifact(model_id, file, expected_sha256) if file is not None else {}
+    try:
+        yield stored
+    except BaseException:
+        if stored:
+            artifact_storage().delete(stored["artifact"])
+        raise
 
 
 def _ancestor_ids(version_id: int) -> set[int]:
@@ -105,7 +130,6 @@ def _link_parents(version: ModelVersion, parents: Iterable[Parent]) -> list[dict
     return recorded
 
 
-@transaction.atomic
 def version_register(
     *,
     actor,
@@ -133,8 +157,11 @@ def version_register(
     registrations never collide. The stage starts at `none`. The artifact (uploaded or
     a URI, not both) is hashed server-side; a client checksum that differs rejects the
     call. The card starts as a copy of the previous version's, every section marked
-    inherited and not yet reviewed for this version. Any error leaves no row
-    and no stored file behind.
+    inherited and not yet reviewed for this version.
+
+    All or nothing: the file is stored and hashed first, then the version, its
+    metrics, lineage, card and audit event are written in one transaction; any error
+    (the commit's included) leaves no row and no stored file, and the number stays free.
     """
     require_edit_model(actor, model)
     if artifact is not None and artifact_uri:
@@ -166,9 +193,19 @@ def version_register(
         stage=Stage.NONE,
     )
     version.full_clean(exclude=["model", "created_by", "artifact"], validate_constraints=False)
+    # Checked before the upload is stored; the unique constraint decides under the lock.
     if ModelVersion.objects.filter(model=model, label=version.label).exists():
         raise Conflict(f"{model.name} already has a version labelled {version.label}.")
 
+    with _stored_artifact(model.pk, artifact, expected_sha256) as stored:
+        for field, value in stored.items():
+            setattr(version, field, value)
+        with transaction.atomic():
+            _register(actor, model, version, cleaned_metrics, cleaned_data, params, parents)
+    return version
+
+
+def _register(actor, model, version, cleaned_metrics, cleaned_data, params, parents) -> None:
     # The UPDATE takes the model's row lock until commit: the next number is ours alone.
     RegisteredModel.objects.filter(pk=model.pk).update(
         last_version_number=F("last_version_number") + 1,
@@ -178,99 +215,96 @@ def version_register(
     version.number = RegisteredModel.objects.values_list("last_version_number", flat=True).get(
         pk=model.pk
     )
-    stored = None
     try:
-        if artifact is not None:
-            stored = _store_artifact(version, artifact, expected_sha256)
-        try:
-            with transaction.atomic():
-                version.save()
-        except IntegrityError:
-            raise Conflict(
-                f"{model.name} already has a version labelled {version.label}."
-            ) from None
-        DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned_data)
-        Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned_metrics)
-        lineage = _link_parents(version, parents)
-        card_inherit(version=version)
-        search_refresh(model)
-        event_record(
-            actor=actor,
-            action=Action.VERSION_REGISTERED,
-            version=version,
-            object_type="version",
-            object_id=version.pk,
-            changes={
-                "label": version.label,
-                "framework": version.framework,
-                "artifact": version.artifact_filename or version.artifact_uri,
-                "artifact_sha256": version.artifact_sha256,
-                "artifact_size": version.artifact_size,
-                "code_commit": version.code_commit,
-                "run_id": version.run_id,
-                "metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned_metrics},
-                "hyperparameters": params,
-                "data_versions": [d["dataset"] for d in cleaned_data],
-                "parents": lineage,
-            },
-        )
-    except BaseException:
-        if stored:
-            artifact_storage().delete(stored)
-        raise
-    return version
+        with transaction.atomic():
+            version.save()
+    except IntegrityError:
+        raise Conflict(f"{model.name} already has a version labelled {version.label}.") from None
+    DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned_data)
+    Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned_metrics)
+    lineage = _link_parents(version, parents)
+    card_inherit(version=version)
+    search_refresh(model)
+    event_record(
+        actor=actor,
+        action=Action.VERSION_REGISTERED,
+        version=version,
+        object_type="version",
+        object_id=version.pk,
+        changes={
+            "label": version.label,
+            "framework": version.framework,
+            "artifact": version.artifact_filename or version.artifact_uri,
+            "artifact_sha256": version.artifact_sha256,
+            "artifact_size": version.artifact_size,
+            "code_commit": version.code_commit,
+            "run_id": version.run_id,
+            "metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned_metrics},
+            "hyperparameters": params,
+            "data_versions": [d["dataset"] for d in cleaned_data],
+            "parents": lineage,
+        },
+    )
 
 
-@transaction.atomic
 def artifact_attach(
     *, actor, version: ModelVersion, artifact=None, artifact_uri: str = "", expected_sha256=None
 ) -> ModelVersion:
-    """Give a version registered without an artifact its artifact. Artifacts never change."""
-    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    """Give a version registered without an artifact its artifact. Artifacts never change.
+
+    As for registration, the file is stored and hashed before the one transaction that
+    records it with its audit event; a failure anywhere leaves neither.
+    """
     require_edit_model(actor, version.model)
-    if version.has_artifact:
-        raise Conflict(
-            f"Version {version.number} already has an artifact; register a new version instead."
-        )
     if (artifact is None) == (not artifact_uri):
         raise ValidationError(
             {"artifact": ["Upload a file or give an artifact URI (exactly one)."]}
         )
-    stored = None
-    try:
-        if artifact is not None:
-            stored = _store_artifact(version, artifact, expected_sha256)
-        else:
-            version.artifact_uri = artifact_uri.strip()
-            version.full_clean(
-                exclude=["model", "created_by", "artifact"], validate_constraints=False
+    _refuse_second_artifact(version)  # before storing a file that would be refused
+    with _stored_artifact(version.model_id, artifact, expected_sha256) as stored:
+        with transaction.atomic():
+            version = (
+                ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
             )
-        version.save(
-            update_fields=[
-                "artifact",
-                "artifact_uri",
-                "artifact_filename",
-                "artifact_sha256",
-                "artifact_size",
-            ]
-        )
-        event_record(
-            actor=actor,
-            action=Action.ARTIFACT_UPLOADED,
-            version=version,
-            object_type="version",
-            object_id=version.pk,
-            changes={
-                "artifact": version.artifact_filename or version.artifact_uri,
-                "artifact_sha256": version.artifact_sha256,
-                "artifact_size": version.artifact_size,
-            },
-        )
-    except BaseException:
-        if stored:
-            artifact_storage().delete(stored)
-        raise
+            require_edit_model(actor, version.model)
+            _refuse_second_artifact(version)
+            if stored:
+                for field, value in stored.items():
+                    setattr(version, field, value)
+            else:
+                version.artifact_uri = artifact_uri.strip()
+                version.full_clean(
+                    exclude=["model", "created_by", "artifact"], validate_constraints=False
+                )
+            version.save(
+                update_fields=[
+                    "artifact",
+                    "artifact_uri",
+                    "artifact_filename",
+                    "artifact_sha256",
+                    "artifact_size",
+                ]
+            )
+            event_record(
+                actor=actor,
+                action=Action.ARTIFACT_UPLOADED,
+                version=version,
+                object_type="version",
+                object_id=version.pk,
+                changes={
+                    "artifact": version.artifact_filename or version.artifact_uri,
+                    "artifact_sha256": version.artifact_sha256,
+                    "artifact_size": version.artifact_size,
+                },
+            )
     return version
+
+
+def _refuse_second_artifact(version: ModelVersion) -> None:
+    if version.has_artifact:
+        raise Conflict(
+            f"Version {version.number} already has an artifact; register a new version instead."
+        )
 
 
 def _locked(version: ModelVersion, actor) -> ModelVersion:

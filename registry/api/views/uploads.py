@@ -8,14 +8,23 @@ class StreamedUploadMixin:
     """Views that accept an artifact: multipart or JSON, streamed and hashed on arrival.
 
     The handler must be in place before anything reads the body (including the CSRF
-    check of session authentication), hence initialize_request.
+    check of session authentication), hence initialize_request. Whatever happens to the
+    request, an unfinished temporary file is deleted before the response leaves.
     """
 
     parser_classes = [StrictJSONParser, StrictMultiPartParser]
 
     def initialize_request(self, request, *args, **kwargs):
-        request.upload_handlers = [HashingUploadHandler(request)]
+        self.upload_handler = HashingUploadHandler(request)
+        request.upload_handlers = [self.upload_handler]
         return super().initialize_request(request, *args, **kwargs)
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if hasattr(self, "upload_handler"):
+                self.upload_handler.discard_unfinished()
 
 
 class JSONWhateverAccepted(DefaultContentNegotiation):
