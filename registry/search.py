@@ -35,10 +35,13 @@ def search_document(model: RegisteredModel, *, tags: Iterable[str], card_text: s
 
 
 def catalog_changed() -> None:
-    """Drop cached catalog-wide facet counts once the current transaction commits."""
+    """Drop cached catalog-wide facet counts once the current transaction commits.
+
+    Robust: a cache that fails after the commit is logged; it must not turn a saved
+    change into an error (the cached counts expire on their own)."""
     from .selectors import UNFILTERED_FACETS_KEY
 
-    transaction.on_commit(lambda: cache.delete(UNFILTERED_FACETS_KEY))
+    transaction.on_commit(lambda: cache.delete(UNFILTERED_FACETS_KEY), robust=True)
 
 
 def search_refresh(model: RegisteredModel) -> None:

@@ -26,6 +26,7 @@ from ..models import (
 )
 from ..permissions import require_edit_model
 from ..search import search_refresh
+from ..selectors import version_get
 from .cards import card_inherit
 from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation
 
@@ -162,6 +163,10 @@ def version_register(
     All or nothing: the file is stored and hashed first, then the version, its
     metrics, lineage, card and audit event are written in one transaction; any error
     (the commit's included) leaves no row and no stored file, and the number stays free.
+    The returned version carries `snapshot`: the version as `version_get` read it
+    before the commit, so that a caller can answer without the database once the
+    version exists. (The version itself has no relations cached, so later reads of it
+    are fresh.)
     """
     require_edit_model(actor, model)
     if artifact is not None and artifact_uri:
@@ -202,6 +207,7 @@ def version_register(
             setattr(version, field, value)
         with transaction.atomic():
             _register(actor, model, version, cleaned_metrics, cleaned_data, params, parents)
+            version.snapshot = version_get(model, version.number)
     return version
 
 
@@ -253,7 +259,8 @@ def artifact_attach(
     """Give a version registered without an artifact its artifact. Artifacts never change.
 
     As for registration, the file is stored and hashed before the one transaction that
-    records it with its audit event; a failure anywhere leaves neither.
+    records it with its audit event; a failure anywhere leaves neither. The returned
+    version carries `snapshot`, read before the commit (see `version_register`).
     """
     require_edit_model(actor, version.model)
     if (artifact is None) == (not artifact_uri):
@@ -297,6 +304,7 @@ def artifact_attach(
                     "artifact_size": version.artifact_size,
                 },
             )
+            version.snapshot = version_get(version.model, version.number)
     return version
 
 

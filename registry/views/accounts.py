@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -24,17 +25,23 @@ class LogoutView(auth_views.LogoutView):
 @require_http_methods(["GET", "POST"])
 def token_list(request):
     """The user's own API tokens; POST creates one and shows its secret this once."""
-    name, errors, created, secret = "", [], None, None
-    if request.method == "POST":
-        name = request.POST.get("name", "")
-        try:
+    if request.method != "POST":
+        return _token_page(request)
+    name = request.POST.get("name", "")
+    try:
+        # Rendered before the commit: the secret is shown only on this page, which must
+        # not fail for want of a database once the token exists.
+        with transaction.atomic():
             created, secret = services.token_create(actor=request.user, name=name)
-        except ValidationError as exc:
-            errors = exc.message_dict.get("name", exc.messages)
-        except RegistryError as exc:
-            errors = [exc.message]
-        else:
-            name = ""
+            return _token_page(request, created=created, secret=secret)
+    except ValidationError as exc:
+        errors = exc.message_dict.get("name", exc.messages)
+    except RegistryError as exc:
+        errors = [exc.message]
+    return _token_page(request, name=name, errors=errors)
+
+
+def _token_page(request, *, name="", errors=(), created=None, secret=None):
     tokens = APIToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
     context = {
         "nav": "tokens",

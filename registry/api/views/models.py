@@ -1,6 +1,7 @@
 """Teams and registered models: read, search, create, update."""
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -34,6 +35,8 @@ NAME = OpenApiParameter(
 
 
 def _model_response(request, name: str, *, status_code: int = status.HTTP_200_OK) -> Response:
+    """After a change, called inside its transaction: the response is read before the
+    commit, so a database lost after the commit cannot turn a saved change into an error."""
     model = model_get(name)
     data = RegisteredModelSerializer(model, context={"request": request}).data
     headers = {"Location": data["url"]} if status_code == status.HTTP_201_CREATED else None
@@ -97,8 +100,9 @@ class ModelListView(APIView):
         """Register a model for one of your teams, with all the shared metadata."""
         body = ModelWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        model = services.model_create(actor=request.user, **body.validated_data)
-        return _model_response(request, model.name, status_code=status.HTTP_201_CREATED)
+        with transaction.atomic():
+            model = services.model_create(actor=request.user, **body.validated_data)
+            return _model_response(request, model.name, status_code=status.HTTP_201_CREATED)
 
 
 class ModelDetailView(APIView):
@@ -126,5 +130,6 @@ class ModelDetailView(APIView):
         model = model_get(name)
         body = ModelWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        model = services.model_update(actor=request.user, model=model, **body.validated_data)
-        return _model_response(request, model.name)
+        with transaction.atomic():
+            model = services.model_update(actor=request.user, model=model, **body.validated_data)
+            return _model_response(request, model.name)

@@ -1,5 +1,6 @@
 """Model versions: register, read, search, attach metrics/params/data/lineage/artifact."""
 
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -52,8 +53,13 @@ VERSION_PATH = [NAME, NUMBER]
 
 
 def _version_response(request, version: ModelVersion, *, status_code=status.HTTP_200_OK):
-    fresh = version_get(version.model, version.number)
-    data = VersionDetailSerializer(fresh, context={"request": request}).data
+    """The version as `version_get` returns it, serialized without touching the database.
+
+    Writes either get their version from a service that read it before its commit, or
+    re-read it inside the transaction of the change: once the change
+    is committed, nothing may fail because the database went away in the meantime.
+    """
+    data = VersionDetailSerializer(version, context={"request": request}).data
     headers = {"Location": data["url"]} if status_code == status.HTTP_201_CREATED else None
     return Response(data, status=status_code, headers=headers)
 
@@ -98,7 +104,9 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
         body = VersionRegisterSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         version = services.version_register(actor=request.user, model=model, **body.validated_data)
-        return _version_response(request, version, status_code=status.HTTP_201_CREATED)
+        # Read by the service before its commit (it must be the outermost transaction, so
+        # that a failed commit also deletes the stored file).
+        return _version_response(request, version.snapshot, status_code=status.HTTP_201_CREATED)
 
 
 class VersionDetailView(APIView):
@@ -111,8 +119,7 @@ class VersionDetailView(APIView):
     )
     def get(self, request, name, number):
         """The version with everything attached to it."""
-        version = version_get(model_get(name), number)
-        return Response(VersionDetailSerializer(version, context={"request": request}).data)
+        return _version_response(request, version_get(model_get(name), number))
 
     @extend_schema(
         operation_id="versions_update",
@@ -128,11 +135,12 @@ class VersionDetailView(APIView):
         version = version_get(model_get(name), number)
         body = VersionUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        if body.validated_data:
-            services.version_update(actor=request.user, version=version, **body.validated_data)
-        else:
-            require_edit_model(request.user, version.model)  # as if something had changed
-        return _version_response(request, version)
+        with transaction.atomic():  # the response is read before the commit
+            if body.validated_data:
+                services.version_update(actor=request.user, version=version, **body.validated_data)
+            else:
+                require_edit_model(request.user, version.model)  # as if something had changed
+            return _version_response(request, version_get(version.model, version.number))
 
 
 class _VersionPartView(generics.GenericAPIView):
@@ -150,9 +158,11 @@ class _VersionPartView(generics.GenericAPIView):
         version = version_get(model_get(name), number)
         body = self.input_serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
-        self.service(actor=request.user, version=version, **body.validated_data)
-        fresh = version_get(version.model, version.number)
-        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+        with transaction.atomic():  # the response is read before the commit
+            self.service(actor=request.user, version=version, **body.validated_data)
+            fresh = version_get(version.model, version.number)
+            data = self.get_serializer(fresh).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 def _part_schema(part: str, title: str, body, output):
@@ -277,8 +287,10 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         require_edit_model(request.user, version.model)  # before reading the upload
         body = ArtifactAttachSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.artifact_attach(actor=request.user, version=version, **body.validated_data)
-        return _version_response(request, version, status_code=status.HTTP_201_CREATED)
+        version = services.artifact_attach(
+            actor=request.user, version=version, **body.validated_data
+        )
+        return _version_response(request, version.snapshot, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="versions_artifact_put",
