@@ -18,6 +18,7 @@ from django.db.models import F
 from audit.actions import Action
 from audit.models import AuditEvent
 from registry.models import ModelCard, ModelVersion, RegisteredModel, Team, VersionParent
+from registry.names import name_key
 from registry.selectors import CatalogQuery, catalog_search
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +147,8 @@ def test_synth_creates_the_requested_catalog():
         assert model.current_stage == "none"
         assert model.tags.exists()
         assert {v.stage for v in versions} == {"none"}
+        # Bulk-loaded names are keyed like registered ones, so look-alikes still collide.
+        assert model.name_key == name_key(model.name)
     # One audit event summarises the whole load.
     bulk = AuditEvent.objects.filter(object_type="bulk")
     assert bulk.count() == 1
