@@ -233,6 +233,19 @@ ARTIFACT_MAX_BYTES = env_int("ARTIFACT_MAX_BYTES", 2 * 1024**3, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # non-file form/JSON bodies
 
+# --- Limits on input: more is refused with a 400 naming the field (registry/limits.py) --
+METRICS_MAX_PER_VERSION = env_int("METRICS_MAX_PER_VERSION", 1000, minimum=1)
+TAGS_MAX_PER_MODEL = env_int("TAGS_MAX_PER_MODEL", 50, minimum=1)
+# Each of a model's description, purpose and evaluation coverage, a version's release
+# notes, and each model card section, in UTF-8 bytes.
+MARKDOWN_MAX_BYTES = env_int("MARKDOWN_MAX_BYTES", 100_000, minimum=1000)
+HYPERPARAMETERS_MAX_PER_VERSION = env_int("HYPERPARAMETERS_MAX_PER_VERSION", 200, minimum=1)
+HYPERPARAMETER_NAME_MAX_CHARS = env_int("HYPERPARAMETER_NAME_MAX_CHARS", 100, minimum=1)
+HYPERPARAMETER_VALUE_MAX_CHARS = env_int("HYPERPARAMETER_VALUE_MAX_CHARS", 1000, minimum=1)
+# Names and labels live in 100-character columns: the settings can only lower that.
+MODEL_NAME_MAX_CHARS = env_int("MODEL_NAME_MAX_CHARS", 100, minimum=1, maximum=100)
+VERSION_LABEL_MAX_CHARS = env_int("VERSION_LABEL_MAX_CHARS", 100, minimum=5, maximum=100)
+
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or None
 # Without a broker, tasks run in-process (the embedded default for `rundemo`).

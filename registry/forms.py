@@ -6,11 +6,13 @@ so that a user sees every mistake in one round."""
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, DataClassification
+from .limits import validate_markdown_size
 from .models import ModelCard, RegisteredModel, Team
 from .names import name_clash_message
 from .selectors import model_named_like, teams_for_user
@@ -47,7 +49,7 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
     """Every field of the shared metadata standard; all required except tags."""
 
     name = forms.CharField(
-        max_length=100,
+        max_length=settings.MODEL_NAME_MAX_CHARS,
         help_text=(
             "Letters, digits, '.', '_' or '-'. Unique across the company: names that differ "
             "only in case, look-alike characters or punctuation count as the same name."
@@ -64,8 +66,13 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="What the model does, in a sentence or two.",
+        validators=[validate_markdown_size],
     )
-    purpose = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text=_help("purpose"))
+    purpose = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_help("purpose"),
+        validators=[validate_markdown_size],
+    )
     license = forms.CharField(
         max_length=200, validators=[validate_license], help_text=_help("license")
     )
@@ -75,11 +82,13 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         help_text=_help("data_classification"),
     )
     evaluation_coverage = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text=_help("evaluation_coverage")
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_help("evaluation_coverage"),
+        validators=[validate_markdown_size],
     )
     tags = forms.CharField(
         required=False,
-        max_length=1000,
+        max_length=settings.TAGS_MAX_PER_MODEL * 42,  # 40-character tags and ", "
         help_text="Comma-separated, e.g. fraud, payments. Lowercase letters, digits and '-'.",
     )
 
@@ -119,7 +128,11 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         return name
 
     def clean_tags(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+        tags = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+        limit = settings.TAGS_MAX_PER_MODEL
+        if len({t.lower() for t in tags}) > limit:
+            raise ValidationError(f"At most {limit:,} tags per model.")
+        return tags
 
 
 def model_initial(model: RegisteredModel) -> dict:
@@ -162,6 +175,7 @@ class CardForm(ServiceErrorsMixin, forms.Form):
                 required=False,
                 strip=False,  # trailing spaces are Markdown line breaks
                 help_text=CARD_SECTION_HELP.get(name, ""),
+                validators=[validate_markdown_size],
                 initial=getattr(card, name),
                 widget=forms.Textarea(
                     attrs={

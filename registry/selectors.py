@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
@@ -502,14 +503,31 @@ def model_versions(model: RegisteredModel) -> QuerySet:
 
 
 def model_metric_series(
-    model: RegisteredModel, *, last_versions: int = 200
-) -> dict[str, list[dict[str, Any]]]:
+    model: RegisteredModel, *, last_versions: int = 200, max_series: int = 24
+) -> tuple[dict[str, list[dict[str, Any]]], int]:
     """For the charts, over the newest `last_versions` versions (bounded so a model with
     10,000 versions stays fast): {"metric (dataset)": [{"version", "label", "value",
-    "higher_is_better"}, ...]} in version order."""
+    "higher_is_better"}, ...]} in version order, and how many metrics the newest version
+    with metrics has.
+
+    The series are the first `max_series` metrics (by name and dataset) of the newest
+    version that has any, so the page's work does not grow with a version's metrics.
+    """
+    in_range = Metric.objects.filter(
+        version__model=model, version__number__gt=model.last_version_number - last_versions
+    )
+    newest = in_range.order_by("-version__number").values("version_id")[:1]
+    first = Metric.objects.filter(version_id=Subquery(newest)).order_by("name", "dataset")
+    charted = first.values("pk")[:max_series]
     rows = (
-        Metric.objects.filter(
-            version__model=model, version__number__gt=model.last_version_number - last_versions
+        # The names let the (version, name, dataset) index find the rows; the pairs decide.
+        in_range.filter(
+            Exists(
+                Metric.objects.filter(
+                    pk__in=charted, name=OuterRef("name"), dataset=OuterRef("dataset")
+                )
+            ),
+            name__in=first.values("name")[:max_series],
         )
         .order_by("name", "dataset", "version__number")
         .values("name", "dataset", "value", "higher_is_better", "version__number", "version__label")
@@ -525,7 +543,11 @@ def model_metric_series(
                 "higher_is_better": r["higher_is_better"],
             }
         )
-    return series
+    # Every charted metric is one of the newest version's: only a full set may hide more.
+    available = len(series)
+    if available == max_series:
+        available = Metric.objects.filter(version_id=Subquery(newest)).count()
+    return series, available
 
 
 def model_lineage(model: RegisteredModel, *, limit: int = 100) -> list[VersionParent]:
@@ -557,7 +579,16 @@ def version_get(model: RegisteredModel, number: int) -> ModelVersion:
         # The model (with its team) comes from the caller, so it is not joined again.
         ModelVersion.objects.select_related("created_by", "card__updated_by")
         .prefetch_related(
-            "metrics",
+            # Bounded even for a version recorded before the limit existed. (A sliced
+            # Prefetch queryset cannot fill `version.metrics`; a sliced subquery can.)
+            Prefetch(
+                "metrics",
+                queryset=Metric.objects.filter(
+                    pk__in=Metric.objects.filter(version__model=model, version__number=number)
+                    .order_by("name", "dataset")
+                    .values("pk")[: settings.METRICS_MAX_PER_VERSION]
+                ),
+            ),
             "data_versions",
             Prefetch(
                 "parent_links",

@@ -77,7 +77,17 @@ class MultipartJSONMixin:
 
 
 class JSONListSerializer(MultipartJSONMixin, serializers.ListSerializer):
-    """`list_serializer_class` for items that may come JSON-encoded in multipart bodies."""
+    """`list_serializer_class` for items that may come JSON-encoded in multipart bodies.
+
+    `max_length` is checked before any item is validated, and reported as a plain list
+    of messages for the field (DRF nests it under non_field_errors)."""
+
+    def to_internal_value(self, data):
+        if self.max_length is not None and isinstance(data, list) and len(data) > self.max_length:
+            raise serializers.ValidationError(
+                [f"At most {self.max_length:,} items; got {len(data):,}."], code="max_length"
+            )
+        return super().to_internal_value(data)
 
 
 class JSONDictField(MultipartJSONMixin, serializers.DictField):

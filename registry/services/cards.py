@@ -9,11 +9,10 @@ from audit.services import event_record
 
 from ..choices import CARD_SECTION_NAMES, SectionStatus
 from ..errors import CardChanged
+from ..limits import markdown_size_message
 from ..models import EMPTY_SECTION_STATE, ModelCard, ModelVersion
 from ..permissions import require_edit_model
 from ..search import search_refresh
-
-MAX_SECTION_CHARS = 50_000
 
 
 def _check_sections(sections: Mapping[str, str], confirm: Iterable[str]) -> None:
@@ -25,8 +24,8 @@ def _check_sections(sections: Mapping[str, str], confirm: Iterable[str]) -> None
         errors["confirm"] = [f"Not a model card section: {n}." for n in unknown_confirms]
     for name, text in sections.items():
         text = text or ""
-        if len(text) > MAX_SECTION_CHARS:
-            errors[name] = [f"Keep each section under {MAX_SECTION_CHARS:,} characters."]
+        if markdown_size_message(text):  # MARKDOWN_MAX_BYTES per section
+            errors[name] = [markdown_size_message(text)]
         elif "\x00" in text:
             errors[name] = ["Remove the NUL character; a section holds Markdown text."]
         else:

@@ -8,9 +8,11 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from ..choices import DataClassification, LineageRelation
+from ..limits import check_count
 
 PARAM_SCALARS = (str, int, float, bool, type(None))
 
@@ -22,7 +24,13 @@ def _need(item: Mapping[str, Any], key: str, where: str, errors: list[str]) -> A
     return value
 
 
-def clean_metrics(metrics: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def clean_metrics(
+    metrics: Iterable[Mapping[str, Any]], *, recorded: int = 0
+) -> list[dict[str, Any]]:
+    """`recorded`: how many the version already has (METRICS_MAX_PER_VERSION in all)."""
+    metrics = list(metrics)
+    limit = settings.METRICS_MAX_PER_VERSION
+    check_count("metrics", recorded + len(metrics), limit, "metrics per version")
     cleaned, errors, seen = [], [], set()
     for i, item in enumerate(metrics, start=1):
         where = f"metric {i}"
@@ -54,17 +62,25 @@ def clean_metrics(metrics: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return cleaned
 
 
-def clean_params(params: Any) -> dict[str, Any]:
+def clean_params(params: Any, *, recorded: Iterable[str] = ()) -> dict[str, Any]:
+    """`recorded`: the names the version already has (HYPERPARAMETERS_MAX_PER_VERSION
+    names in all)."""
     if not isinstance(params, Mapping):
         raise ValidationError({"hyperparameters": ["Must be an object of name: value pairs."]})
+    limit = settings.HYPERPARAMETERS_MAX_PER_VERSION
+    check_count("hyperparameters", len(set(recorded) | set(params)), limit, "hyper-parameters")
+    name_max = settings.HYPERPARAMETER_NAME_MAX_CHARS
+    value_max = settings.HYPERPARAMETER_VALUE_MAX_CHARS
     errors = []
     for key, value in params.items():
-        if not isinstance(key, str) or not key.strip() or len(key) > 100:
-            errors.append(f"{key!r}: names are 1-100 characters.")
+        if not isinstance(key, str) or not key.strip() or len(key) > name_max:
+            errors.append(f"{str(key)[:name_max]!r}: names are 1-{name_max:,} characters.")
         elif not isinstance(value, PARAM_SCALARS):
             errors.append(f"{key}: values must be a string, number, boolean or null.")
         elif isinstance(value, float) and not math.isfinite(value):
             errors.append(f"{key}: numbers must be finite.")
+        elif len(value if isinstance(value, str) else repr(value)) > value_max:
+            errors.append(f"{key}: values are at most {value_max:,} characters.")
     if errors:
         raise ValidationError({"hyperparameters": errors})
     return dict(params)

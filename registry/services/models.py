@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
@@ -11,6 +12,7 @@ from audit.actions import Action
 from audit.services import event_record
 
 from ..errors import Conflict
+from ..limits import check_count, check_length, check_markdown_sizes
 from ..models import RegisteredModel, Tag, Team, TeamMembership
 from ..names import name_clash_message, name_key
 from ..permissions import (
@@ -33,10 +35,12 @@ METADATA_FIELDS = (
     "evaluation_coverage",
 )
 EDITABLE_FIELDS = ("name", "team", "owner", *METADATA_FIELDS)
+MARKDOWN_FIELDS = ("description", "purpose", "evaluation_coverage")
 
 
 def normalize_tags(tags: Iterable[str]) -> list[str]:
     names = sorted({t.strip().lower() for t in tags if t and t.strip()})
+    check_count("tags", len(names), settings.TAGS_MAX_PER_MODEL, "tags per model")
     errors = []
     for name in names:
         try:
@@ -91,6 +95,8 @@ def _require_owner_in_team(owner, team: Team) -> None:
 
 
 def _clean(model: RegisteredModel) -> None:
+    check_length("name", model.name, settings.MODEL_NAME_MAX_CHARS, "A model name")
+    check_markdown_sizes({f: getattr(model, f) for f in MARKDOWN_FIELDS})
     try:
         model.license = normalize_license(model.license)
     except ValidationError as exc:

@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,6 +17,7 @@ from audit.services import event_record
 from ..artifacts import digest_and_size, safe_filename
 from ..choices import Stage
 from ..errors import Conflict
+from ..limits import check_length, check_markdown_sizes
 from ..models import (
     DataVersion,
     Metric,
@@ -175,6 +177,8 @@ def version_register(
         raise ValidationError(
             {"sha256": ["A checksum can only be checked against an uploaded file."]}
         )
+    check_length("label", label, settings.VERSION_LABEL_MAX_CHARS, "A version label")
+    check_markdown_sizes({"release_notes": release_notes})
     cleaned_metrics = clean_metrics(metrics)
     cleaned_data = clean_data_versions(data_versions)
     params = clean_params(hyperparameters or {})
@@ -328,7 +332,7 @@ def metrics_attach(
     """Add evaluation metrics. A metric already recorded for the same dataset is a Conflict:
     evaluation results are history, not something to overwrite."""
     version = _locked(version, actor)
-    cleaned = clean_metrics(metrics)
+    cleaned = clean_metrics(metrics, recorded=version.metrics.count())
     if not cleaned:
         raise ValidationError({"metrics": ["Give at least one metric."]})
     existing = set(version.metrics.values_list("name", "dataset"))
@@ -357,7 +361,7 @@ def params_attach(
 ) -> ModelVersion:
     """Add hyper-parameters; a name already recorded with another value is a Conflict."""
     version = _locked(version, actor)
-    params = clean_params(hyperparameters)
+    params = clean_params(hyperparameters, recorded=version.hyperparameters)
     if not params:
         raise ValidationError({"hyperparameters": ["Give at least one hyper-parameter."]})
     clashes = [
@@ -427,6 +431,7 @@ def data_versions_attach(
 @transaction.atomic
 def version_update(*, actor, version: ModelVersion, release_notes: str) -> ModelVersion:
     """Edit the free-text release notes; everything else about a version is immutable."""
+    check_markdown_sizes({"release_notes": release_notes})
     version = _locked(version, actor)
     if version.release_notes == release_notes:
         return version

@@ -24,6 +24,7 @@ VERSIONS_PER_PAGE = 25  # as the catalog
 # The page must stay fast for a model with 10,000 versions: charts and lineage show
 # only the most recent part of the history, and the page says so.
 CHART_VERSIONS = 200
+CHART_SERIES = 24  # charts of the newest version's first metrics; its page lists them all
 LINEAGE_LIMIT = 25  # the newest links; each version page lists all of its own
 HISTORY_LIMIT = 20
 
@@ -75,7 +76,9 @@ def model_detail(request, name):
             return redirect("registry:model_create")
         raise
     page, versions, production = _versions_page(model, request.GET.get("page"))
-    series = model_metric_series(model, last_versions=CHART_VERSIONS)
+    series, metrics_available = model_metric_series(
+        model, last_versions=CHART_VERSIONS, max_series=CHART_SERIES
+    )
     lineage = model_lineage(model, limit=LINEAGE_LIMIT)
     return render(
         request,
@@ -93,6 +96,8 @@ def model_detail(request, name):
             "metric_series": sorted(series.items()),
             "charts_truncated": model.last_version_number > CHART_VERSIONS,
             "chart_versions": CHART_VERSIONS,
+            "metrics_available": metrics_available,
+            "series_truncated": metrics_available > len(series),
             "lineage": _lineage_groups(model, lineage),
             "lineage_count": len(lineage),
             "lineage_truncated": len(lineage) >= LINEAGE_LIMIT,

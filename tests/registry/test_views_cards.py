@@ -1,6 +1,7 @@
 """The model card editor: saving, completeness, provenance and edits that cross."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from audit.actions import Action
@@ -8,7 +9,6 @@ from audit.models import AuditEvent
 from registry.choices import CARD_SECTION_NAMES
 from registry.models import ModelCard
 from registry.services import card_update
-from registry.services.cards import MAX_SECTION_CHARS
 
 pytestmark = pytest.mark.django_db
 
@@ -92,13 +92,14 @@ def test_emptying_a_section_lowers_completeness(signed_in, version):
 
 
 def test_an_oversized_section_is_refused_and_nothing_typed_is_lost(signed_in, version):
-    huge = "a" * (MAX_SECTION_CHARS + 1)
+    huge = "a" * (settings.MARKDOWN_MAX_BYTES + 1)
     data = {**form_data(signed_in, version), "intended_use": "Kept text.", "training_data": huge}
     response = signed_in.post(editor(version), data)
     assert response.status_code == 200
     html = response.content.decode()
     assert "The card was not saved." in html
-    assert f"Keep each section under {MAX_SECTION_CHARS:,} characters." in html
+    limit = settings.MARKDOWN_MAX_BYTES
+    assert f"Keep this under {limit:,} bytes of Markdown" in html
     assert "Kept text.</textarea>" in html
     assert huge in html
     version.card.refresh_from_db()

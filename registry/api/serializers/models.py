@@ -5,12 +5,14 @@ what is valid (names, SPDX licenses, tags) so the browser and the API reject the
 things the same way. `stage` is read-only; only the approvals app changes it.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from ...choices import DataClassification, Stage
+from ...limits import validate_markdown_size
 from ...models import RegisteredModel, Team
 from ...permissions import can_edit_model
 from ...selectors import FACETS, MAX_PAGE, MAX_PER_PAGE, SORTS
@@ -111,7 +113,7 @@ class ModelNameField(serializers.CharField):
 class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
     """Every field of the shared metadata standard; PATCH sends only what changes."""
 
-    name = ModelNameField(max_length=100)
+    name = ModelNameField(max_length=settings.MODEL_NAME_MAX_CHARS)
     team = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Team.objects.all(),
@@ -124,19 +126,25 @@ class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
         help_text="Username of the person accountable for the model.",
         error_messages={"does_not_exist": "No active user named {value}."},
     )
-    description = serializers.CharField()
-    purpose = serializers.CharField(help_text="The business decision or product it serves.")
+    description = serializers.CharField(validators=[validate_markdown_size])
+    purpose = serializers.CharField(
+        help_text="The business decision or product it serves.",
+        validators=[validate_markdown_size],
+    )
     license = serializers.CharField(
         max_length=200, help_text="An SPDX license identifier or expression, or 'proprietary'."
     )
     data_classification = serializers.ChoiceField(choices=DataClassification.choices)
     evaluation_coverage = serializers.CharField(
-        help_text="Which slices and datasets were evaluated."
+        help_text="Which slices and datasets were evaluated.",
+        validators=[validate_markdown_size],
     )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=40, validators=[validate_tag_as_sent]),
         required=False,
         default=list,
+        max_length=settings.TAGS_MAX_PER_MODEL,
+        error_messages={"max_length": "At most {max_length} tags per model."},
     )
 
 

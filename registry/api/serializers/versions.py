@@ -6,11 +6,13 @@ Structured fields may arrive JSON-encoded in multipart bodies, next to the artif
 `stage` is read-only; only the approvals app changes it.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ...choices import DataClassification, Framework, LineageRelation, Stage
+from ...limits import validate_markdown_size
 from ...models import ModelCard, ModelVersion
 from ...services import parse_parent_ref
 from ...validators import validate_artifact_uri_pattern, validate_commit_sha, validate_semver
@@ -225,6 +227,14 @@ class VersionDetailSerializer(VersionSerializer):
 # --- Versions: input ------------------------------------------------------------------
 
 
+def validate_param_count(params) -> None:
+    """Refuse an oversized object before its entries are looked at (the service counts
+    again, with the names the version already has)."""
+    limit = settings.HYPERPARAMETERS_MAX_PER_VERSION
+    if len(params) > limit:
+        raise serializers.ValidationError(f"At most {limit:,} hyper-parameters per version.")
+
+
 class _ArtifactInput(serializers.Serializer):
     artifact = serializers.FileField(
         required=False, help_text="The artifact file (multipart requests only)."
@@ -249,7 +259,7 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
     """Multipart (with an `artifact` file, structured fields JSON-encoded) or JSON."""
 
     label = serializers.CharField(
-        max_length=100,
+        max_length=settings.VERSION_LABEL_MAX_CHARS,
         validators=[validate_semver],
         help_text="A semantic version such as 1.4.0, unique per model.",
     )
@@ -267,13 +277,18 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
         validators=[validate_commit_sha],
         help_text="The full 40-character commit SHA.",
     )
-    release_notes = serializers.CharField(required=False, allow_blank=True)
+    release_notes = serializers.CharField(
+        required=False, allow_blank=True, validators=[validate_markdown_size]
+    )
     hyperparameters = JSONDictField(
         child=serializers.JSONField(),
         required=False,
         help_text="Name: value pairs (string, number, boolean or null).",
+        validators=[validate_param_count],
     )
-    metrics = MetricSerializer(many=True, required=False)
+    metrics = MetricSerializer(
+        many=True, required=False, max_length=settings.METRICS_MAX_PER_VERSION
+    )
     data_versions = DataVersionSerializer(many=True, required=False)
     parents = ParentRefSerializer(many=True, required=False)
 
@@ -305,12 +320,16 @@ class ArtifactLinkInputSerializer(ArtifactAttachSerializer):
 
 
 class VersionUpdateSerializer(StrictInputMixin, serializers.Serializer):
-    release_notes = serializers.CharField(allow_blank=True, required=False)
+    release_notes = serializers.CharField(
+        allow_blank=True, required=False, validators=[validate_markdown_size]
+    )
 
 
 # Adding nothing is refused (400), and the schema says so (minItems / minProperties).
 class MetricsSerializer(StrictInputMixin, serializers.Serializer):
-    metrics = MetricSerializer(many=True, allow_empty=False)
+    metrics = MetricSerializer(
+        many=True, allow_empty=False, max_length=settings.METRICS_MAX_PER_VERSION
+    )
 
 
 class ParamsSerializer(StrictInputMixin, serializers.Serializer):
@@ -318,6 +337,7 @@ class ParamsSerializer(StrictInputMixin, serializers.Serializer):
         child=serializers.JSONField(),
         allow_empty=False,
         help_text="Name: value pairs; existing names are kept.",
+        validators=[validate_param_count],
     )
 
 
