@@ -84,7 +84,8 @@ def main() -> int:
     try:
         wait_for(f"{base}/api/schema/?format=json")
         command = [
-            f"{BIN}/schemathesis", "run", f"{base}/api/schema/?format=json",
+            f"{BIN}/schemathesis", "--config-file", str(ROOT / "schemathesis.toml"),
+            "run", f"{base}/api/schema/?format=json",
             "--header", f"Authorization: Bearer {secret}",
             "--checks", "all",
             "--phases", "examples,coverage,fuzzing,stateful",

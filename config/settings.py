@@ -287,6 +287,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Modelgate API",
     "DESCRIPTION": "Register models and versions from pipelines; search the catalog.",
     "VERSION": "1",
+    # 3.1 (JSON Schema 2020-12) can state what the API checks, e.g. propertyNames.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

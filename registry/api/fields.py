@@ -48,27 +48,50 @@ class _NotJSON(str):
 
     message = "Not valid JSON. In a multipart request send this field as a JSON-encoded string."
 
+    @classmethod
+    def with_message(cls, message):
+        refused = cls("")
+        refused.message = message
+        return refused
+
+
+def _decode_part(raw):
+    try:
+        value = loads_bounded(raw)
+    except (TypeError, ValueError):
+        return _NotJSON(raw)
+    problem = json_value_problem(value)
+    if problem:
+        refused = _NotJSON(raw)
+        refused.message = problem
+        return refused
+    return value
+
 
 class MultipartJSONMixin:
     """Structured values (lists, objects) sent next to a file in a multipart body arrive
-    as JSON-encoded strings; decode them so both body types validate the same way."""
+    as JSON-encoded parts (the schema's `encoding`: application/json); decode them so both
+    body types validate the same way. A list is one part holding the JSON array, or, as
+    OpenAPI serialises arrays in multipart bodies, one part per item."""
 
     def get_value(self, dictionary):
         if not html.is_html_input(dictionary):
             return dictionary.get(self.field_name, empty)
         if self.field_name not in dictionary:
             return empty
-        raw = dictionary.get(self.field_name)
-        try:
-            value = loads_bounded(raw)
-        except (TypeError, ValueError):
-            return _NotJSON(raw)
-        problem = json_value_problem(value)
-        if problem:
-            refused = _NotJSON(raw)
-            refused.message = problem
-            return refused
-        return value
+        parts = dictionary.getlist(self.field_name)
+        if not isinstance(self, serializers.ListSerializer) or len(parts) == 1:
+            value = _decode_part(parts[-1])
+            if isinstance(self, serializers.ListSerializer) and isinstance(value, dict):
+                return [value]  # a list of one item, sent as one part per item
+            return value
+        items = [_decode_part(raw) for raw in parts]
+        for item in items:
+            if isinstance(item, _NotJSON):
+                return item
+            if not isinstance(item, dict):
+                return _NotJSON.with_message("Send one JSON array, or one JSON object per part.")
+        return items
 
     def run_validation(self, data=empty):
         if isinstance(data, _NotJSON):
@@ -92,3 +115,33 @@ class JSONListSerializer(MultipartJSONMixin, serializers.ListSerializer):
 
 class JSONDictField(MultipartJSONMixin, serializers.DictField):
     pass
+
+
+# A required text, which DRF strips of surrounding white space: something else, no NUL
+# (an OpenAPI pattern).
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+# What a hyper-parameter may be (registry.services.inputs.clean_params), for the schema
+# (OpenAPI 3.1): a name of 1-100 characters, not all blank, without NUL; a scalar value.
+PARAM_NAME_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 100,
+    "pattern": NOT_BLANK,
+}
+PARAM_VALUE_SCHEMA = {"type": ["string", "number", "boolean", "null"]}
+
+
+class HyperparametersMixin:
+    """A name: value dict whose names and values the schema states (propertyNames)."""
+
+    property_names = PARAM_NAME_SCHEMA
+    value_schema = PARAM_VALUE_SCHEMA
+
+
+class HyperparametersField(HyperparametersMixin, JSONDictField):
+    """Hyper-parameters, JSON-encoded in multipart bodies."""
+
+
+class HyperparametersJSONField(HyperparametersMixin, serializers.DictField):
+    """Hyper-parameters in a JSON body."""

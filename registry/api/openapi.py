@@ -10,12 +10,16 @@
 
 import inspect
 
+from django.core.validators import RegexValidator
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_doc, is_list_serializer
 from rest_framework import serializers
 
 from ..validators import MODEL_NAME_RE
-from .fields import StrictInputMixin
+from .fields import NOT_BLANK, StrictInputMixin
+
+# What the API reads must be storable: PostgreSQL refuses NUL, so the API does (a 400).
+NO_NUL = "^[^\\u0000]*$"
 
 # OpenAPI patterns are ECMA regexes: no \A or \Z.
 MODEL_NAME_PATTERN = MODEL_NAME_RE.replace("\\A", "^").replace("\\Z", "$")
@@ -31,13 +35,30 @@ class AutoSchema(openapi.AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, StrictInputMixin):
             schema["additionalProperties"] = False
+        if direction == "request" and getattr(serializer, "schema_dependent_required", None):
+            schema["dependentRequired"] = dict(serializer.schema_dependent_required)
         return schema
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if getattr(field, "property_names", None) and isinstance(schema, dict):
+            schema["additionalProperties"] = dict(field.value_schema)  # sent and returned
+            if direction == "request":  # OpenAPI 3.1 (JSON Schema 2020-12)
+                schema["propertyNames"] = dict(field.property_names)
         if not isinstance(schema, dict) or direction != "request":
             return schema  # a response may well be empty where a request may not
-        if is_list_serializer(field) and schema.get("type") == "array":
+        if isinstance(field, serializers.FileField) and not field.allow_empty_file:
+            schema["minLength"] = max(schema.get("minLength", 0), 1)  # bytes of the file
+        elif (
+            isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and field.trim_whitespace
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & schema.keys()
+            and not any(isinstance(v, RegexValidator) for v in field.validators)
+        ):
+            schema["pattern"] = NOT_BLANK  # DRF strips the value, then refuses it blank
+        elif is_list_serializer(field) and schema.get("type") == "array":
             minimum = max(field.min_length or 0, 0 if field.allow_empty else 1)
             if minimum:
                 schema["minItems"] = minimum
@@ -52,17 +73,15 @@ class AutoSchema(openapi.AutoSchema):
         return schema
 
 
-# What the API reads must be storable: PostgreSQL refuses NUL, so the API does (a 400).
-NO_NUL = "^[^\\u0000]*$"
-
-
 def strings_without_nul(result, generator, request, public):
     """Postprocessing hook: every string a client sends (a parameter or in a request body)
     without a pattern, format or enum of its own gets one that excludes NUL."""
 
     def walk(node):
         if isinstance(node, dict):
-            if node.get("type") == "string" and not {"pattern", "format", "enum"} & node.keys():
+            kind = node.get("type")
+            is_string = kind == "string" or (isinstance(kind, list) and "string" in kind)
+            if is_string and not {"pattern", "format", "enum"} & node.keys():
                 node["pattern"] = NO_NUL
             for child in node.values():
                 walk(child)

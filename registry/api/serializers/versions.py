@@ -16,7 +16,12 @@ from ...limits import validate_markdown_size
 from ...models import ModelCard, ModelVersion
 from ...services import parse_parent_ref
 from ...validators import validate_artifact_uri_pattern, validate_commit_sha, validate_semver
-from ..fields import JSONDictField, JSONListSerializer, StrictInputMixin
+from ..fields import (
+    HyperparametersField,
+    HyperparametersJSONField,
+    JSONListSerializer,
+    StrictInputMixin,
+)
 from .models import api_reverse
 
 # --- Versions: parts that are both sent and returned --------------------------------
@@ -280,8 +285,8 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
     release_notes = serializers.CharField(
         required=False, allow_blank=True, validators=[validate_markdown_size]
     )
-    hyperparameters = JSONDictField(
-        child=serializers.JSONField(),
+    hyperparameters = HyperparametersField(
+        child=serializers.JSONField(allow_null=True),
         required=False,
         help_text="Name: value pairs (string, number, boolean or null).",
         validators=[validate_param_count],
@@ -296,6 +301,15 @@ class VersionRegisterSerializer(StrictInputMixin, _ArtifactInput):
         return resolve_parents(refs)
 
 
+class VersionRegisterUploadSerializer(VersionRegisterSerializer):
+    """A registration as multipart, for the schema: the file, its optional checksum, and
+    the structured fields JSON-encoded (an artifact stored elsewhere is sent as JSON)."""
+
+    artifact_uri = None
+    # A checksum is checked against an uploaded file only (OpenAPI 3.1 dependentRequired).
+    schema_dependent_required = {"sha256": ["artifact"]}
+
+
 class VersionRegisterJSONSerializer(VersionRegisterSerializer):
     """A registration as JSON, for the schema: a file (and its checksum) needs multipart."""
 
@@ -305,6 +319,13 @@ class VersionRegisterJSONSerializer(VersionRegisterSerializer):
 
 class ArtifactAttachSerializer(StrictInputMixin, _ArtifactInput):
     """Multipart with an `artifact` file (and optional `sha256`), or JSON with `artifact_uri`."""
+
+
+class ArtifactUploadSerializer(ArtifactAttachSerializer):
+    """An artifact file, as multipart, for the schema (the URI goes in a JSON body)."""
+
+    artifact = serializers.FileField(help_text="The artifact file.")
+    artifact_uri = None
 
 
 class ArtifactLinkInputSerializer(ArtifactAttachSerializer):
@@ -333,8 +354,8 @@ class MetricsSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class ParamsSerializer(StrictInputMixin, serializers.Serializer):
-    hyperparameters = serializers.DictField(
-        child=serializers.JSONField(),
+    hyperparameters = HyperparametersJSONField(
+        child=serializers.JSONField(allow_null=True),
         allow_empty=False,
         help_text="Name: value pairs; existing names are kept.",
         validators=[validate_param_count],

@@ -6,6 +6,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiRequest,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -26,6 +27,7 @@ from ..serializers.versions import (
     ArtifactAttachSerializer,
     ArtifactLinkInputSerializer,
     ArtifactLinkSerializer,
+    ArtifactUploadSerializer,
     DataVersionsSerializer,
     LineageInputSerializer,
     LineageSerializer,
@@ -34,6 +36,7 @@ from ..serializers.versions import (
     VersionDetailSerializer,
     VersionRegisterJSONSerializer,
     VersionRegisterSerializer,
+    VersionRegisterUploadSerializer,
     VersionSerializer,
     VersionUpdateSerializer,
 )
@@ -50,6 +53,12 @@ NUMBER = OpenApiParameter(
     "number", int, OpenApiParameter.PATH, description="Version number, from 1."
 )
 VERSION_PATH = [NAME, NUMBER]
+# In a multipart registration the structured fields are JSON: an object per part (an
+# array as one JSON array, or one part per item).
+JSON_ENCODED_PARTS = {
+    field: {"contentType": "application/json"}
+    for field in ("hyperparameters", "metrics", "data_versions", "parents")
+}
 
 
 def _version_response(request, version: ModelVersion, *, status_code=status.HTTP_200_OK):
@@ -89,7 +98,9 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
         summary="Register a version",
         parameters=[NAME],
         request={
-            "multipart/form-data": VersionRegisterSerializer,
+            "multipart/form-data": OpenApiRequest(
+                VersionRegisterUploadSerializer, encoding=JSON_ENCODED_PARTS
+            ),
             "application/json": VersionRegisterJSONSerializer,
         },
         responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
@@ -179,7 +190,8 @@ def _part_schema(part: str, title: str, body, output):
             tags=["versions"],
             summary=f"Add to the {title}",
             parameters=VERSION_PATH,
-            request=body,
+            # Nested lists and objects: JSON is the body type that carries them as they are.
+            request={"application/json": body},
             responses={201: output, **error_responses(400, 403, 404, 409)},
         ),
     )
@@ -253,6 +265,8 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
                 ) from None
             response = FileResponse(
                 handle,
+                # The bytes as uploaded, whatever their name suggests (as documented).
+                content_type="application/octet-stream",
                 as_attachment=True,
                 filename=version.artifact_filename,
             )
@@ -275,7 +289,7 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         summary="Attach the artifact of a version registered without one",
         parameters=VERSION_PATH,
         request={
-            "multipart/form-data": ArtifactAttachSerializer,
+            "multipart/form-data": ArtifactUploadSerializer,
             "application/json": ArtifactLinkInputSerializer,
         },
         responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
@@ -298,7 +312,7 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         summary="Attach the artifact (same as POST)",
         parameters=VERSION_PATH,
         request={
-            "multipart/form-data": ArtifactAttachSerializer,
+            "multipart/form-data": ArtifactUploadSerializer,
             "application/json": ArtifactLinkInputSerializer,
         },
         responses={201: VersionDetailSerializer, **error_responses(400, 403, 404, 409, 413)},
