@@ -29,6 +29,7 @@ environment.configure("mg_bench_schemathesis")
 ROOT = environment.ROOT
 RESULTS = ROOT / "bench" / "results" / "schemathesis.md"
 BIN = os.path.dirname(sys.executable)
+NOTES = "## Notes"
 
 
 def prepare() -> str:
@@ -107,7 +108,10 @@ def main() -> int:
     print(run.stderr, file=sys.stderr)
     summary = run.stdout[run.stdout.rfind("SUMMARY") :] if "SUMMARY" in run.stdout else ""
     cases = re.search(r"Test cases:\s*\n?\s*(\d+) generated", run.stdout)
-    failures = re.search(r"(\d+) unique failures", run.stdout)
+    failures = re.search(r"(\d+) unique failures?", run.stdout)
+    # The hand-written notes after NOTES (history, what the configuration allows) stay.
+    previous = RESULTS.read_text() if RESULTS.exists() else ""
+    notes = previous[previous.find(NOTES) :] if NOTES in previous else ""
     RESULTS.write_text(
         "# Schemathesis against the running server\n\n"
         f"`python bench/schemathesis.py --max-examples {args.max_examples} "
@@ -116,7 +120,10 @@ def main() -> int:
         "| cases | failures | time | exit code |\n|---:|---:|---:|---:|\n"
         f"| {cases.group(1) if cases else '?'} | "
         f"{failures.group(1) if failures else 0} | {elapsed:.0f} s | {run.returncode} |\n\n"
-        "Schemathesis's summary:\n\n```\n" + summary.strip() + "\n```\n"
+        "Schemathesis's summary:\n\n```\n"
+        + summary.strip()
+        + "\n```\n"
+        + ("\n" + notes if notes else "")
     )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return run.returncode

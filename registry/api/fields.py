@@ -16,7 +16,7 @@ STAGE_FIELDS = ("stage", "current_stage")
 
 
 class StrictInputMixin:
-    """Reject fields the endpoint does not accept.
+    """Reject fields the endpoint does not accept, and non-strings for text fields.
 
     A typo ("code_comit") or an attempt to set `stage` fails with a 400 naming the
     field instead of being silently ignored, so a pipeline never believes it recorded
@@ -32,6 +32,14 @@ class StrictInputMixin:
                     unexpected[key] = [STAGE_MESSAGE]
                 elif key not in accepted:
                     unexpected[key] = ["Unknown field; the accepted fields are in /api/docs/."]
+            if not html.is_html_input(data):
+                # DRF's CharField takes 0 for "0"; the schema says a string, and so do we.
+                for field in self._writable_fields:
+                    value = data.get(field.field_name)
+                    if isinstance(field, serializers.CharField) and not isinstance(
+                        value, str | None
+                    ):
+                        unexpected[field.field_name] = ["Not a valid string."]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -89,3 +89,24 @@ def test_a_downloaded_artifact_is_the_documented_octet_stream(api, model):
     response = api.get(f"/api/models/{model.name}/versions/1/artifact/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/octet-stream"
+
+
+def test_a_number_for_a_text_field_is_refused_as_the_schema_says(api, model):
+    response = api.post(
+        f"/api/models/{model.name}/versions/",
+        {
+            "label": "1.0.0",
+            "framework": "pytorch",
+            "data_versions": [
+                {
+                    "dataset": "payments",
+                    "version_or_uri": "v1",
+                    "content_hash": 0,
+                    "classification": "internal",
+                }
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "data_versions" in response.json()["errors"]
