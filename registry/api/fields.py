@@ -16,12 +16,12 @@ STAGE_FIELDS = ("stage", "current_stage")
 
 
 class StrictInputMixin:
-    """Reject fields the endpoint does not accept, and non-strings for text fields.
-
-    A typo ("code_comit") or an attempt to set `stage` fails with a 400 naming the
-    field instead of being silently ignored, so a pipeline never believes it recorded
-    something it did not.
-    """
+    # Reject fields the endpoint does not accept, and non-strings for text fields.
+    #
+    # A typo ("code_comit") or an attempt to set `stage` fails with a 400 naming the
+    # field instead of being silently ignored, so a pipeline never believes it recorded
+    # something it did not. (A comment, not a docstring: drf-spectacular would publish a
+    # docstring as the description of every request body that uses the mixin.)
 
     def to_internal_value(self, data):
         unexpected = {}

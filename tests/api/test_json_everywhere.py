@@ -106,6 +106,11 @@ def test_no_operation_is_described_by_a_mixin(schema):
     assert all(descriptions)
 
 
+def test_no_component_is_described_by_a_mixin(schema):
+    descriptions = [c.get("description", "") for c in schema["components"]["schemas"].values()]
+    assert not [d for d in descriptions if "Reject fields the endpoint" in d]
+
+
 def test_the_schema_declares_that_adding_nothing_is_refused(schema):
     components = schema["components"]["schemas"]
     assert components["MetricsRequest"]["properties"]["metrics"]["minItems"] == 1
