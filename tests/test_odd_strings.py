@@ -25,7 +25,7 @@ from audit.forms import EventFilterForm
 from registry.choices import CARD_SECTION_NAMES
 from registry.forms import CardForm, ModelMetadataForm
 from registry.models import ModelCard, RegisteredModel
-from registry.selectors import FACETS, CatalogQuery
+from registry.search import FACETS, CatalogQuery
 from registry.services import token_create
 from registry.team_forms import TeamCreateForm, TeamMemberAddForm
 

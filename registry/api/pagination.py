@@ -2,7 +2,7 @@ from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from ..selectors import MAX_PER_PAGE
+from ..search import MAX_PER_PAGE
 
 DEFAULT_PER_PAGE = 50
 

@@ -40,7 +40,7 @@ from ..models import (
     VersionParent,
 )
 from ..names import name_key
-from ..search import is_postgres, refresh_vectors, search_document
+from ..search import refresh_vectors, search_document
 
 User = get_user_model()
 
@@ -211,7 +211,7 @@ def _write(model, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         columns = [*columns, *extra_columns]
         rows = (row + extra_values for row in rows)
     with connection.cursor() as cursor:
-        if is_postgres():
+        if connection.vendor == "postgresql":
             cols = ", ".join(f'"{c}"' for c in columns)
             with cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
                 for row in rows:
@@ -232,7 +232,7 @@ def _reserve_ids(model, count: int) -> list[int]:
         return []
     table = model._meta.db_table
     with connection.cursor() as cursor:
-        if is_postgres():
+        if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [table, count],
@@ -519,7 +519,7 @@ def vacuum_analyze_tables() -> None:
     """After a big load (PostgreSQL): reclaim the row versions left by the search-vector
     UPDATEs, set the visibility map, and refresh the planner's statistics. Inside a
     transaction (where VACUUM cannot run, e.g. in tests) it only analyzes."""
-    if not is_postgres():
+    if connection.vendor != "postgresql":
         return
     tables = [
         m._meta.db_table

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from ..choices import Stage
 from ..permissions import can_edit_model, prefetch_edit_permissions
-from ..selectors import (
+from ..search import (
     FACET_LIMIT,
     FACET_MAX,
     FACETS,

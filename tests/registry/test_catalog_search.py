@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.selectors import CatalogQuery, catalog_search
+from registry.search import CatalogQuery, catalog_search
 from registry.services import card_update, model_update
 
 pytestmark = pytest.mark.django_db

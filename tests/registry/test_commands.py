@@ -19,7 +19,7 @@ from audit.actions import Action
 from audit.models import AuditEvent
 from registry.models import ModelCard, ModelVersion, RegisteredModel, Team, VersionParent
 from registry.names import name_key
-from registry.selectors import CatalogQuery, catalog_search
+from registry.search import CatalogQuery, catalog_search
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

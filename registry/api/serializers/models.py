@@ -15,7 +15,7 @@ from ...choices import DataClassification, Stage
 from ...limits import validate_markdown_size
 from ...models import RegisteredModel, Team
 from ...permissions import can_edit_model
-from ...selectors import FACETS, MAX_PAGE, MAX_PER_PAGE, SORTS
+from ...search import FACETS, MAX_PAGE, MAX_PER_PAGE, SORTS
 from ...validators import validate_tag_as_sent
 from ..fields import StrictInputMixin
 from ..openapi import MODEL_NAME_PATTERN

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from ... import services
 from ...models import Team
 from ...permissions import prefetch_edit_permissions
-from ...selectors import CatalogQuery, catalog_search, model_get
+from ...search import CatalogQuery, catalog_search
+from ...selectors import model_get
 from ..errors import error_responses
 from ..openapi import MODEL_NAME_PATTERN
 from ..pagination import PagePagination

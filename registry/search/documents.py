@@ -9,12 +9,14 @@ case-insensitive substring match on `search_text` (documented in the README).
 from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchVector
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 
-from .models import ModelCard, RegisteredModel
+from ..models import ModelCard, RegisteredModel
+from .facet_cache import catalog_changed
 
 SEARCH_CONFIG = "english"
+# The search document: large, and read by the catalog's SQL only, never by a page.
+HEAVY_MODEL_FIELDS = ("search_text", "search_vector")
 
 
 def is_postgres() -> bool:
@@ -32,16 +34,6 @@ def search_document(model: RegisteredModel, *, tags: Iterable[str], card_text: s
         card_text,
     ]
     return "\n".join(p for p in parts if p)
-
-
-def catalog_changed() -> None:
-    """Drop cached catalog-wide facet counts once the current transaction commits.
-
-    Robust: a cache that fails after the commit is logged; it must not turn a saved
-    change into an error (the cached counts expire on their own)."""
-    from .selectors import UNFILTERED_FACETS_KEY
-
-    transaction.on_commit(lambda: cache.delete(UNFILTERED_FACETS_KEY), robust=True)
 
 
 def search_refresh(model: RegisteredModel) -> None:
