@@ -8,22 +8,11 @@ microseconds. CSV is UTF-8 with a byte-order mark (so spreadsheets detect the en
 has a header row, quotes every cell, and makes every text cell formula-safe
 (spreadsheet_safe in Python, _SAFE_TEXT in SQL).
 
-Transition rows: the contract for the approvals app
-----------------------------------------------------
-A stage transition is an event with a non-empty `to_stage` (and `from_stage`, `reason`,
-`request_id` set through audit.services.event_record). Who asked, who approved and what
-the gates said are read from the event's `changes`, which the approvals app must write
-with these keys:
-
-    "requested_by":  "alice"                          # username of the requester
-    "approved_by":   ["carol", "dave"]                # usernames, in approval order
-    "gate_results":  [                                # as evaluated when applied
-        {"gate": "min_auc", "passed": true, "detail": "auc 0.91 >= 0.85"},
-        {"gate": "card_complete", "passed": false, "detail": "2 sections empty"},
-    ]
-
-Missing keys export as empty cells. A gate_results value of another shape is exported
-as its JSON text rather than dropped.
+Transition rows: one per event that sets `to_stage` (a stage transition), with the
+event's own fields and one column per `changes` key that the apps' transition shapes
+declare (audit.actions: the shape lives next to the code that writes the event, not
+here). A missing key is an empty cell; in CSV a list of plain values is one cell joined
+by "; ", any other structure its JSON text; JSON Lines keeps every value as recorded.
 """
 
 import codecs
@@ -39,6 +28,7 @@ from django.db import connection
 from django.db.models import F, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
+from .actions import transition_changes_keys
 from .models import AuditEvent
 
 BATCH_SIZE = 5000
@@ -84,21 +74,30 @@ EVENT_HEADER = (
     "prev_hash",
     "hash",
 )
-TRANSITION_HEADER = (
+# A transition row: these, then the declared `changes` keys, then TRANSITION_TRAILER.
+TRANSITION_LEADER = (
     "sequence",
     "timestamp",
+    "action",
     "model",
     "version",
     "from_stage",
     "to_stage",
-    "requested_by",
-    "approved_by",
     "reason",
-    "gate_results",
     "request_id",
-    "recorded_by",
-    "event_hash",
 )
+TRANSITION_TRAILER = ("recorded_by", "event_hash")
+
+
+def transition_columns() -> list[tuple[str, str]]:
+    """(column, changes key) for the declared keys of transition events; a key named
+    like one of the event's own columns gets the column "changes.<key>"."""
+    fixed = {*TRANSITION_LEADER, *TRANSITION_TRAILER}
+    return [(f"changes.{k}" if k in fixed else k, k) for k in transition_changes_keys()]
+
+
+def transition_header() -> tuple[str, ...]:
+    return (*TRANSITION_LEADER, *(c for c, _ in transition_columns()), *TRANSITION_TRAILER)
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -196,64 +195,39 @@ def _database_formats(use_database: bool | None) -> bool:
     return connection.vendor == "postgresql" if use_database is None else use_database
 
 
-def gate_summary(gate_results: Any) -> str:
-    """'1/2 passed; failed: card_complete (2 sections empty)' for the contract's list."""
-    if not gate_results:
-        return ""
-    if not isinstance(gate_results, list) or not all(
-        isinstance(g, dict) and "gate" in g for g in gate_results
-    ):
-        return _json(gate_results)
-    passed = [g for g in gate_results if g.get("passed") is True]
-    summary = f"{len(passed)}/{len(gate_results)} passed"
-    failed = [
-        f"{g['gate']} ({g['detail']})" if g.get("detail") else str(g["gate"])
-        for g in gate_results
-        if g.get("passed") is not True
-    ]
-    return summary + (f"; failed: {', '.join(failed)}" if failed else "")
-
-
-def _transition_record(row: tuple) -> dict[str, Any]:
+def _transition_record(row: tuple, columns: list[tuple[str, str]]) -> dict[str, Any]:
     event = dict(zip(EVENT_FIELDS, row, strict=True))
     changes = event["changes"] if isinstance(event["changes"], dict) else {}
-    approved = changes.get("approved_by") or []
     return {
         "sequence": event["sequence"],
         "timestamp": _timestamp(event["created_at"]),
+        "action": event["action"],
         "model": event["model_name"],
         "version": event["version_number"],
         "from_stage": event["from_stage"],
         "to_stage": event["to_stage"],
-        "requested_by": changes.get("requested_by") or "",
-        "approved_by": approved if isinstance(approved, list) else [str(approved)],
         "reason": event["reason"],
-        "gate_results": changes.get("gate_results") or [],
-        "gate_summary": gate_summary(changes.get("gate_results")),
         "request_id": event["request_id"],
+        **{column: changes.get(key) for column, key in columns},
         "recorded_by": event["actor_name"],
         "event_hash": event["hash"],
     }
 
 
-def _transition_cells(row: tuple) -> list:
-    r = _transition_record(row)
-    cells = [
-        r["sequence"],
-        r["timestamp"],
-        r["model"],
-        r["version"],
-        r["from_stage"],
-        r["to_stage"],
-        r["requested_by"],
-        "; ".join(str(a) for a in r["approved_by"]),
-        r["reason"],
-        r["gate_summary"],
-        r["request_id"],
-        r["recorded_by"],
-        r["event_hash"],
-    ]
-    return [spreadsheet_safe(c) for c in cells]
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list) and all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
+    ):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return value
+    return _json(value)
+
+
+def _transition_cells(row: tuple, columns: list[tuple[str, str]]) -> list:
+    return [spreadsheet_safe(_cell(v)) for v in _transition_record(row, columns).values()]
 
 
 def _csv(header: tuple, batches: Iterable[Iterable]) -> Iterator[bytes]:
@@ -319,14 +293,23 @@ def events_jsonl(
     return _lines((_json(_event_record(row)) for row in batch) for batch in batches)
 
 
+def _transition_rows(qs: QuerySet, batch_size: int) -> Iterator[list[tuple]]:
+    return _batches(qs.exclude(to_stage="").values_list(*EVENT_FIELDS), batch_size)
+
+
 def transitions_csv(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    batches = _batches(qs.exclude(to_stage="").values_list(*EVENT_FIELDS), batch_size)
-    return _csv(TRANSITION_HEADER, (map(_transition_cells, batch) for batch in batches))
+    columns = transition_columns()
+    batches = _transition_rows(qs, batch_size)
+    return _csv(
+        transition_header(),
+        ([_transition_cells(row, columns) for row in batch] for batch in batches),
+    )
 
 
 def transitions_jsonl(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    batches = _batches(qs.exclude(to_stage="").values_list(*EVENT_FIELDS), batch_size)
-    return _lines((_json(_transition_record(row)) for row in batch) for batch in batches)
+    columns = transition_columns()
+    batches = _transition_rows(qs, batch_size)
+    return _lines((_json(_transition_record(row, columns)) for row in batch) for batch in batches)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .actions import Action
+from .actions import action_choices
 from .selectors import EventFilter
 
 
@@ -19,7 +19,7 @@ class EventFilterForm(forms.Form):
     model = forms.CharField(required=False, max_length=100, label="Model name")
     actor = forms.CharField(required=False, max_length=150, label="Actor (username or system)")
     action = forms.ChoiceField(
-        required=False, choices=[("", "Any action"), *Action.choices], label="Action"
+        required=False, choices=lambda: [("", "Any action"), *action_choices()], label="Action"
     )
     transitions_only = forms.BooleanField(required=False, label="Stage transitions only")
 

@@ -9,9 +9,7 @@ import json
 from django.conf import settings
 from django.db import models
 
-from registry.choices import Stage
-
-from .actions import Action
+from .actions import action_label, stage_label
 
 
 class ActorKind(models.TextChoices):
@@ -34,7 +32,9 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_name = models.CharField(max_length=150)
-    action = models.CharField(max_length=100, choices=Action.choices)
+    # No choices: the emitting apps declare their names (audit.actions), and a stored
+    # name stays valid history even once no app declares it any more.
+    action = models.CharField(max_length=100)
     # Readable references that survive renames and deletions.
     object_type = models.CharField(max_length=50, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -42,8 +42,8 @@ class AuditEvent(models.Model):
     model_id = models.BigIntegerField(null=True, blank=True)
     version_number = models.PositiveIntegerField(null=True, blank=True)
     request_id = models.BigIntegerField(null=True, blank=True)
-    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    from_stage = models.CharField(max_length=20, blank=True)
+    to_stage = models.CharField(max_length=20, blank=True)
     reason = models.TextField(blank=True)
     changes = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -71,6 +71,18 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor_name}"
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def from_stage_label(self) -> str:
+        return stage_label(self.from_stage)
+
+    @property
+    def to_stage_label(self) -> str:
+        return stage_label(self.to_stage)
 
     @property
     def changes_json(self) -> str:

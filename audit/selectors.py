@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from registry.models import RegisteredModel
-
+from .actions import model_directory
 from .models import STALE_RUN_DETAIL, AuditEvent, VerificationRun, VerificationState
 
 PAGE_SIZE = 50
@@ -74,9 +73,7 @@ def events_filtered(event_filter: EventFilter) -> QuerySet[AuditEvent]:
         if after is not None:
             qs = qs.filter(sequence__lt=after)
     if f.model:
-        model_id = (
-            RegisteredModel.objects.filter(name__lower=f.model.lower()).values_list("pk", flat=True)
-        ).first()
+        model_id = model_directory().id_named(f.model)
         # A model's whole history even if it was renamed; a deleted one by its old name.
         qs = qs.filter(model_id=model_id) if model_id else qs.filter(model_name=f.model)
     if f.actor:
@@ -123,27 +120,36 @@ def events_page(
     return EventPage(events, newer, older)
 
 
-def attach_model_links(events: list[AuditEvent]) -> None:
-    """Set each event's `link_model_name` to the present name of its model (one query),
-    or None when the model was deleted: its events then show the name it had, unlinked."""
-    ids = {e.model_id for e in events if e.model_id}
-    names = (
-        dict(RegisteredModel.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+def _link(event: AuditEvent, name: str | None) -> None:
+    directory = model_directory()
+    event.link_model_name = name
+    event.model_url = directory.model_url(name) if name else ""
+    event.version_url = (
+        directory.version_url(name, event.version_number) if name and event.version_number else ""
     )
+
+
+def attach_model_links(events: list[AuditEvent]) -> None:
+    """Give each event the present name of its model (`link_model_name`) and the links
+    to its model's and version's pages (`model_url`, `version_url`), in one query; a
+    deleted model's events get none and show the name they recorded, unlinked."""
+    ids = {e.model_id for e in events if e.model_id}
+    names = model_directory().names(ids) if ids else {}
     for event in events:
-        event.link_model_name = names.get(event.model_id)
+        _link(event, names.get(event.model_id))
 
 
-def events_for_model(model: RegisteredModel, limit: int = 20) -> list[AuditEvent]:
-    """The newest `limit` events about a model, for its page (templates/audit/
-    _model_history.html). Each event's `link_model_name` is the model's current name."""
+def events_for_model(model: Any, limit: int = 20) -> list[AuditEvent]:
+    """The newest `limit` events about a model (anything with the `pk` and `name` that
+    events record), for its page (templates/audit/_model_history.html), linked as
+    attach_model_links does, by the model's current name."""
     events = list(
         AuditEvent.objects.filter(model_id=model.pk)
         .order_by("-sequence")
         .defer("ip_address", "user_agent", "prev_hash")[:limit]
     )
     for event in events:
-        event.link_model_name = model.name
+        _link(event, model.name)
     return events
 
 

@@ -25,7 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from .actions import Action
+from .actions import UnknownAction, declared
+from .audit_actions import Action
 from .context import current_meta
 from .models import ActorKind, AuditEvent, ChainHead, VerificationRun
 
@@ -173,7 +174,7 @@ def hashed_fields_of(event: AuditEvent | Mapping[str, Any]) -> dict[str, Any]:
 def event_record(
     *,
     actor,
-    action: Action,
+    action: str,
     model=None,
     version=None,
     object_type: str = "",
@@ -187,13 +188,26 @@ def event_record(
     """Append one event to the chain, inside the caller's transaction.
 
     Must be called within transaction.atomic(): the event commits or rolls back with
-    the change it describes. `actor` is a user, or None for the system. Concurrent
+    the change it describes. `actor` is a user, or None for the system. `action` is a
+    name some app declared (audit.actions), and the event must fit its declared shape;
+    `model` and `version` are the registered model and version it is about, read for
+    their name, id and number (a version brings its model). Concurrent
     writers queue on the chain head's row lock (held until their transaction ends), so
     sequence numbers are gap-free and each event links to the one committed before it.
     Call it last in a service, after any slow work, to hold that lock briefly.
     """
     if not transaction.get_connection().in_atomic_block:
         raise AuditError("event_record must run inside the transaction of the change it records")
+    try:
+        shape = declared(action).shape
+    except UnknownAction as exc:
+        raise AuditError(str(exc)) from None
+    undeclared = shape.problems(
+        changes or {},
+        dict(from_stage=from_stage, to_stage=to_stage, reason=reason, request_id=request_id),
+    )
+    if undeclared:
+        raise AuditError(f"The shape declared for {action} has no {', '.join(undeclared)}.")
     meta = current_meta()
     if actor is None:
         actor_kind, actor_id, actor_name = ActorKind.SYSTEM, None, "system"

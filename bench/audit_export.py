@@ -345,8 +345,9 @@ def write_results(data: dict, events: int, seeded: dict) -> None:
     lines += [
         "",
         "The filtered exports read rows scattered over the table (an index, then the heap),"
-        " and the transitions export formats each row in Python (requested_by, approved_by,"
-        " gate summary), so their rates are lower; the targets are for the full export.",
+        " and the transitions export formats each row in Python (with a column per `changes`"
+        " key that the apps' transition shapes declare), so their rates are lower; the"
+        " targets are for the full export.",
         "",
         "## Where the CSV time goes",
         "",

@@ -7,27 +7,11 @@ registry/team/), models and versions on their own pages ("View on site") or the 
 """
 
 from django.contrib import admin
-from django.db import models
 from django.urls import reverse
 
+from config.admin import ReadOnlyMixin
+
 from .models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team, TeamMembership
-
-
-class ReadOnlyMixin:
-    """For admin classes of rows that only services may write."""
-
-    actions = None
-    # Links are shown as written; https is what Django 6 assumes for a bare domain.
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):

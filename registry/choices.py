@@ -61,3 +61,14 @@ CARD_SECTIONS: list[tuple[str, str]] = [
     ("recommendations", "Recommendations"),
 ]
 CARD_SECTION_NAMES = [name for name, _ in CARD_SECTIONS]
+
+# The shared metadata standard: every registered model carries all of these.
+METADATA_FIELDS = (
+    "description",
+    "purpose",
+    "license",
+    "data_classification",
+    "evaluation_coverage",
+)
+# What a model's owners change through registry.services.model_update.
+EDITABLE_FIELDS = ("name", "team", "owner", *METADATA_FIELDS)

@@ -25,9 +25,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from audit.actions import Action
 from audit.services import event_record
 
+from ..audit_actions import Action
 from ..choices import CARD_SECTION_NAMES, DataClassification, LineageRelation, Stage
 from ..models import (
     Metric,
@@ -496,8 +496,7 @@ def synth_catalog(
     counts = writer.counts
     event_record(
         actor=loader,
-        # TODO(lead): a dedicated Action (registry.catalog.bulk_loaded) would name this better.
-        action=Action.MODEL_CREATED,
+        action=Action.CATALOG_BULK_LOADED,
         object_type="bulk",
         object_id=f"{first}-{last}" if first else "",
         changes={

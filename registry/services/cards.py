@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.actions import Action
 from audit.services import event_record
 
+from ..audit_actions import Action
 from ..choices import CARD_SECTION_NAMES, SectionStatus
 from ..errors import CardChanged
 from ..limits import markdown_size_message

@@ -4,9 +4,9 @@ restricted models, the audit event of every download."""
 from django.core.files import File
 from django.db import transaction
 
-from audit.actions import Action
 from audit.services import event_record
 
+from ..audit_actions import Action
 from ..models import ModelVersion, artifact_storage
 from ..permissions import artifacts_restricted, require_download_artifacts
 

@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from audit.actions import Action
 from audit.services import event_record
 
+from ..audit_actions import Action
+from ..choices import EDITABLE_FIELDS
 from ..errors import Conflict
 from ..limits import check_count, check_length, check_markdown_sizes
 from ..models import RegisteredModel, Tag, Team, TeamMembership
@@ -26,15 +27,6 @@ from ..search import search_refresh
 from ..selectors import model_named_like
 from ..validators import normalize_license, validate_tag
 
-# The shared metadata standard: every model carries all of these.
-METADATA_FIELDS = (
-    "description",
-    "purpose",
-    "license",
-    "data_classification",
-    "evaluation_coverage",
-)
-EDITABLE_FIELDS = ("name", "team", "owner", *METADATA_FIELDS)
 MARKDOWN_FIELDS = ("description", "purpose", "evaluation_coverage")
 
 

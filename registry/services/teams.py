@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from audit.actions import Action
 from audit.services import event_record
 
+from ..audit_actions import Action
 from ..choices import TeamRole
 from ..errors import Conflict, RegistryError
 from ..models import RegisteredModel, Team, TeamMembership

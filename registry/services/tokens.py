@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.actions import Action
 from audit.services import event_record
 
+from ..audit_actions import Action
 from ..errors import RegistryError
 from ..models import APIToken
 

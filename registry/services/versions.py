@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.actions import Action
 from audit.services import event_record
 
 from ..artifacts import digest_and_size, safe_filename
+from ..audit_actions import Action
 from ..choices import Stage
 from ..errors import Conflict
 from ..limits import check_length, check_markdown_sizes

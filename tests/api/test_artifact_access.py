@@ -4,8 +4,8 @@ restricted models' files are for their people, and every such download is audite
 import pytest
 from django.core.files.base import ContentFile
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.services import model_permission_grant, model_update
 
 pytestmark = pytest.mark.django_db

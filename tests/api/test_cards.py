@@ -6,8 +6,8 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.choices import CARD_SECTION_NAMES
 from registry.models import ModelCard
 from registry.services import card_update

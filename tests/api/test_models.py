@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.choices import Stage
 from registry.models import RegisteredModel
 from registry.services import model_permission_grant, team_create, team_member_add

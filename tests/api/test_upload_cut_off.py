@@ -14,8 +14,8 @@ from urllib.parse import quote_plus, urlsplit
 import pytest
 from django.core.signals import request_finished
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.models import ModelVersion
 
 pytestmark = pytest.mark.django_db(transaction=True)

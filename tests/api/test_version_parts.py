@@ -6,8 +6,8 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 
 from .payloads import errors_of
 

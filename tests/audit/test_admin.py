@@ -41,3 +41,13 @@ def test_auditors_who_are_not_staff_stay_out_of_the_admin(client, auditor):
     client.force_login(auditor)
     response = client.get(reverse("admin:audit_auditevent_changelist"))
     assert response.status_code == 302
+
+
+def test_the_action_filter_offers_the_declared_actions(admin_client_, version, admin_user):
+    url = reverse("admin:audit_auditevent_changelist")
+    response = admin_client_.get(url, {"action": "registry.version.registered"})
+    assert response.status_code == 200
+    shown = list(response.context["cl"].result_list)
+    assert shown and {e.action for e in shown} == {"registry.version.registered"}
+    html = response.content.decode()
+    assert "Version registered" in html and "Audit log exported" in html

@@ -4,16 +4,17 @@ session_replication_role = replica (which silences ordinary triggers)."""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import event_record
+from registry.audit_actions import Action
+from tests.audit.sample_actions import SampleAction
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
 @pytest.fixture
 def event(admin_user):
-    return event_record(actor=admin_user, action=Action.TEAM_CREATED, reason="original")
+    return event_record(actor=admin_user, action=SampleAction.NOTED, reason="original")
 
 
 def _sql(statement: str) -> None:

@@ -5,10 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
-from audit.actions import Action
 from audit.models import AuditEvent
 from audit.services import GENESIS_HASH, event_hash, hashed_fields_of
 from audit.verification import chain_check
+from registry.audit_actions import Action
 from registry.services import team_member_add
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,6 @@ import pytest
 from django.db import transaction
 from django.test import RequestFactory
 
-from audit.actions import Action
 from audit.context import RequestContextMiddleware, set_token
 from audit.models import ActorKind, AuditEvent
 from audit.services import (
@@ -20,6 +19,8 @@ from audit.services import (
     hashed_fields_of,
 )
 from audit.verification import chain_check
+from registry.audit_actions import Action
+from tests.audit.sample_actions import SampleAction
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def test_awkward_values_still_verify_after_the_database_round_trip(admin_user):
     }
     _within_request(
         lambda: event_record(
-            actor=admin_user, action=Action.MODEL_UPDATED, reason="Ünïcode", changes=changes
+            actor=admin_user, action=SampleAction.MEASURED, reason="Ünïcode", changes=changes
         ),
         REMOTE_ADDR="::FFFF:10.1.2.3",
         HTTP_USER_AGENT="pytest/1.0",

@@ -10,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.actions import Action
 from audit.models import AuditEvent, VerificationRun
 from audit.services import event_record
 from audit.verification import chain_check, chain_verify
+from registry.audit_actions import Action
 from registry.models import RegisteredModel
 from registry.services import model_update
+from tests.audit.sample_actions import SampleAction
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def _transition(version, actor, to_stage="staging", reason="Passed offline evalu
     with transaction.atomic():
         return event_record(
             actor=actor,
-            action=Action.MODEL_UPDATED,
+            action=SampleAction.TRANSITION_APPLIED,
             version=version,
             from_stage="none",
             to_stage=to_stage,
@@ -164,7 +165,7 @@ def test_a_bad_date_range_is_explained(auditor_client):
 def test_keyset_pages_walk_the_whole_log_without_offset_or_count(auditor_client, admin_user):
     with transaction.atomic():
         for n in range(120):
-            event_record(actor=admin_user, action=Action.TEAM_CREATED, changes={"n": n})
+            event_record(actor=admin_user, action=SampleAction.NOTED, changes={"n": n})
     total = AuditEvent.objects.count()
     seen, url, params = [], URL, {}
     with CaptureQueriesContext(connection) as queries:

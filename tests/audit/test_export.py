@@ -9,18 +9,14 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 
-from audit.actions import Action
-from audit.export import (
-    EVENT_HEADER,
-    TRANSITION_HEADER,
-    events_csv,
-    events_jsonl,
-    gate_summary,
-)
+from audit.audit_actions import Action as AuditAction
+from audit.export import EVENT_HEADER, events_csv, events_jsonl, transition_header
 from audit.models import AuditEvent
 from audit.selectors import EventFilter, events_filtered
 from audit.services import event_record
 from audit.verification import chain_check
+from registry.audit_actions import Action
+from tests.audit.sample_actions import SampleAction
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +34,12 @@ def auditor_client(client, auditor):
 
 @pytest.fixture
 def transitions(version, member, admin_user):
-    """Stage transitions as the approvals app will record them (audit/export.py)."""
+    """Stage transitions of an app that declares their `changes` keys (sample_actions)."""
     with transaction.atomic():
         return [
             event_record(
                 actor=admin_user,
-                action=Action.MODEL_UPDATED,
+                action=SampleAction.TRANSITION_APPLIED,
                 version=version,
                 request_id=7,
                 from_stage="none",
@@ -57,7 +53,7 @@ def transitions(version, member, admin_user):
             ),
             event_record(
                 actor=admin_user,
-                action=Action.MODEL_UPDATED,
+                action=SampleAction.TRANSITION_APPLIED,
                 version=version,
                 request_id=8,
                 from_stage="staging",
@@ -103,7 +99,7 @@ def test_the_unfiltered_export_covers_the_log_up_to_its_own_event(auditor_client
     lines = body.decode().splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["sequence"] for r in records] == expected
-    export_event = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
+    export_event = AuditEvent.objects.get(action=AuditAction.AUDIT_EXPORTED)
     assert export_event.sequence == expected[-1] + 1  # recorded, but not part of itself
     stored = {e.sequence: e for e in AuditEvent.objects.all()}
     for record in records:
@@ -115,7 +111,7 @@ def test_the_unfiltered_export_covers_the_log_up_to_its_own_event(auditor_client
 
 def test_each_export_is_recorded_with_who_and_which_filter(auditor_client, auditor, version):
     _export(auditor_client, "events-csv", model=version.model.name, transitions_only="on")
-    event = AuditEvent.objects.get(action=Action.AUDIT_EXPORTED)
+    event = AuditEvent.objects.get(action=AuditAction.AUDIT_EXPORTED)
     assert event.actor_name == auditor.username
     assert event.changes == {
         "kind": "events-csv",
@@ -127,21 +123,23 @@ def test_each_export_is_recorded_with_who_and_which_filter(auditor_client, audit
 def test_the_transitions_csv_has_one_row_per_transition(auditor_client, transitions, version):
     _, body = _export(auditor_client, "transitions-csv")
     rows = _csv_rows(body)
-    assert list(rows[0]) == list(TRANSITION_HEADER)
+    # The event's own fields, then the `changes` keys that transition shapes declare.
+    assert list(rows[0]) == list(transition_header())
     assert len(rows) == 2
     first, second = rows
     assert first == {
         "sequence": str(transitions[0].sequence),
         "timestamp": transitions[0].created_at.isoformat(timespec="microseconds"),
+        "action": "sample.transition.applied",
         "model": version.model.name,
         "version": str(version.number),
         "from_stage": "none",
         "to_stage": "staging",
+        "reason": "Offline evaluation passed",
+        "request_id": "7",
         "requested_by": "alice",
         "approved_by": "carol; dave",
-        "reason": "Offline evaluation passed",
-        "gate_results": "1/2 passed; failed: card_complete (2 sections empty)",
-        "request_id": "7",
+        "gate_results": json.dumps(GATES, ensure_ascii=False, sort_keys=True),
         "recorded_by": "admin",
         "event_hash": transitions[0].hash,
     }
@@ -149,7 +147,7 @@ def test_the_transitions_csv_has_one_row_per_transition(auditor_client, transiti
     assert second["reason"] == '\'=HYPERLINK("http://evil.example","click")'
     assert second["requested_by"] == "'@mallory"
     assert second["approved_by"] == "'+carol"
-    assert second["gate_results"] == ""
+    assert second["gate_results"] == ""  # not recorded: an empty cell
 
 
 def test_the_transitions_jsonl_keeps_raw_values(auditor_client, transitions):
@@ -158,6 +156,7 @@ def test_the_transitions_jsonl_keeps_raw_values(auditor_client, transitions):
     assert [r["sequence"] for r in records] == [t.sequence for t in transitions]
     assert records[0]["approved_by"] == ["carol", "dave"]
     assert records[0]["gate_results"] == GATES
+    assert records[1]["gate_results"] is None
     assert records[1]["reason"].startswith("=HYPERLINK")  # JSON is data, not a sheet
 
 
@@ -176,7 +175,7 @@ def test_the_transitions_jsonl_keeps_raw_values(auditor_client, transitions):
 )
 def test_csv_cells_never_start_a_formula(admin_user, value, cell):
     with transaction.atomic():
-        event_record(actor=admin_user, action=Action.MODEL_UPDATED, reason=value)
+        event_record(actor=admin_user, action=SampleAction.NOTED, reason=value)
     body = b"".join(events_csv(AuditEvent.objects.all()))
     (row,) = _csv_rows(body)
     assert row["reason"] == cell
@@ -185,7 +184,7 @@ def test_csv_cells_never_start_a_formula(admin_user, value, cell):
 def test_batches_do_not_lose_or_repeat_rows(admin_user):
     with transaction.atomic():
         for n in range(23):
-            event_record(actor=admin_user, action=Action.TEAM_CREATED, reason=f"line\n{n}")
+            event_record(actor=admin_user, action=SampleAction.NOTED, reason=f"line\n{n}")
     body = b"".join(events_csv(AuditEvent.objects.all(), batch_size=5))
     rows = _csv_rows(body)
     assert [int(r["sequence"]) for r in rows] == list(range(1, 24))
@@ -198,12 +197,7 @@ def test_an_invalid_filter_exports_nothing(auditor_client):
         {"date_from": "2024-03-02", "date_to": "2024-03-01"},
     )
     assert response.status_code == 400
-    assert not AuditEvent.objects.filter(action=Action.AUDIT_EXPORTED).exists()
-
-
-def test_gate_summary_of_an_unexpected_shape_is_its_json():
-    assert gate_summary({"min_auc": True}) == '{"min_auc": true}'
-    assert gate_summary([]) == ""
+    assert not AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORTED).exists()
 
 
 @pytest.mark.postgres
@@ -218,10 +212,10 @@ def test_postgresql_formats_the_same_cells_as_python(version, admin_user):
             with transaction.atomic():
                 event_record(
                     actor=admin_user,
-                    action=Action.MODEL_UPDATED,
+                    action=SampleAction.MEASURED,
                     version=version,
                     reason=reason,
-                    changes={"z": [1, 2.5, None], "a": {"ü": "=formula"}},
+                    changes={"nested": [1, 2.5, None], "text": {"ü": "=formula"}},
                 )
 
     request = RequestFactory().get("/", REMOTE_ADDR="::ffff:10.0.0.1", HTTP_USER_AGENT="=UA")

@@ -7,9 +7,9 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
-from audit.actions import Action
 from audit.models import AuditEvent
 from audit.selectors import events_for_model
+from registry.audit_actions import Action
 from registry.services import (
     model_approver_grant,
     model_permission_grant,

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from audit.actions import Action
+from audit.audit_actions import Action
 from audit.export import EXPORT_KINDS
 from audit.models import AuditEvent
 

@@ -10,10 +10,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from audit.actions import Action
 from audit.models import AuditEvent, ChainHead, VerificationRun
 from audit.services import event_hash, event_record, hashed_fields_of
 from audit.tasks import audit_verify_chain
+from tests.audit.sample_actions import SampleAction
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +26,7 @@ def chain(admin_user):
 
     for n in range(EVENTS):
         with transaction.atomic():
-            event_record(actor=admin_user, action=Action.TEAM_CREATED, changes={"n": n})
+            event_record(actor=admin_user, action=SampleAction.NOTED, changes={"n": n})
 
 
 @contextlib.contextmanager

@@ -5,10 +5,10 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from audit.actions import Action
 from audit.models import VerificationRun
 from audit.services import event_record
 from audit.verification import chain_check
+from registry.audit_actions import Action
 
 pytestmark = pytest.mark.django_db
 

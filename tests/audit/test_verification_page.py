@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.actions import Action
+from audit.audit_actions import Action
 from audit.models import AuditEvent, VerificationRun, VerificationState
 from audit.tasks import audit_verify_chain
 from audit.verification import chain_verify

@@ -15,10 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from audit import services as audit_services
-from audit.actions import Action
+from audit.audit_actions import Action as AuditAction
 from audit.models import AuditEvent, ChainHead
 from audit.verification import chain_check
 from registry import services
+from registry.audit_actions import Action
 from registry.models import ModelCard
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +179,7 @@ WRITES = {
     ),
     "token_revoke": (Action.TOKEN_REVOKED, _token_revoke),
     "export_record": (
-        Action.AUDIT_EXPORTED,
+        AuditAction.AUDIT_EXPORTED,
         lambda c: (
             lambda: audit_services.export_record(
                 actor=c.auditor, kind="events-csv", filters={"action": "registry.model.updated"}
@@ -186,7 +187,7 @@ WRITES = {
         ),
     ),
     "verification_start": (
-        Action.AUDIT_VERIFICATION_STARTED,
+        AuditAction.AUDIT_VERIFICATION_STARTED,
         lambda c: lambda: audit_services.verification_start(actor=c.auditor),
     ),
 }

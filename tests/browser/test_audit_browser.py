@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 
 from .conftest import screenshot, signed_in
 

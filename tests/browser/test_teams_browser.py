@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.models import Team, TeamMembership
 
 from .conftest import screenshot, signed_in

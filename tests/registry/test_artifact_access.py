@@ -7,8 +7,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.services import model_approver_grant, model_permission_grant, model_update
 
 pytestmark = pytest.mark.django_db

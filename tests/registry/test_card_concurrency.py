@@ -6,8 +6,8 @@ import threading
 import pytest
 from django.db import connection
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.errors import CardChanged
 from registry.models import ModelCard
 from registry.services import card_update

@@ -15,8 +15,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.models import ModelCard, ModelVersion, RegisteredModel, Team, VersionParent
 from registry.names import name_key
 from registry.search import CatalogQuery, catalog_search
@@ -152,6 +152,7 @@ def test_synth_creates_the_requested_catalog():
     # One audit event summarises the whole load.
     bulk = AuditEvent.objects.filter(object_type="bulk")
     assert bulk.count() == 1
+    assert bulk.get().action == Action.CATALOG_BULK_LOADED
     assert bulk.get().changes["synthetic_models"] == 50
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.choices import Stage
 from registry.errors import Conflict
 from registry.models import ModelVersion, RegisteredModel

@@ -4,9 +4,9 @@ maintainers manage their own team, everyone else gets 403; every change is audit
 import pytest
 from django.urls import reverse
 
-from audit.actions import Action
 from audit.models import AuditEvent
 from registry import team_urls
+from registry.audit_actions import Action
 from registry.choices import TeamRole
 from registry.models import Team, TeamMembership
 from registry.services import team_member_add

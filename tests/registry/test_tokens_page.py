@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.models import APIToken
 from registry.services import token_authenticate, token_create
 

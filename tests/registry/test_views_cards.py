@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from audit.actions import Action
 from audit.models import AuditEvent
+from registry.audit_actions import Action
 from registry.choices import CARD_SECTION_NAMES
 from registry.models import ModelCard
 from registry.services import card_update

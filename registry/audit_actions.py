@@ -1,0 +1,186 @@
+"""What the catalog writes to the audit log: its action names, each one's event shape and
+sentence, the stage labels, and how the audit pages find a model (audit.actions).
+
+The services write these events through registry.services.events.log_event; an event
+that strays from its shape here is refused when it is written.
+"""
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
+
+from audit.actions import (
+    EventShape,
+    ModelDirectory,
+    register,
+    register_model_directory,
+    register_stage_labels,
+)
+from audit.display import subject
+
+from .choices import CARD_SECTION_NAMES, EDITABLE_FIELDS, Stage
+from .models import RegisteredModel
+from .permissions import APPROVE_PERM, CHANGE_PERM
+
+
+class Action(models.TextChoices):
+    TEAM_CREATED = "registry.team.created", "Team created"
+    TEAM_MEMBER_ADDED = "registry.team.member_added", "Team member added"
+    TEAM_MEMBER_REMOVED = "registry.team.member_removed", "Team member removed"
+    TEAM_MAINTAINER_ADDED = "registry.team.maintainer_added", "Team maintainer added"
+    TEAM_MAINTAINER_REMOVED = "registry.team.maintainer_removed", "Team maintainer removed"
+    MODEL_CREATED = "registry.model.created", "Model created"
+    MODEL_UPDATED = "registry.model.updated", "Model metadata updated"
+    PERMISSION_GRANTED = "registry.permission.granted", "Permission granted"
+    PERMISSION_REVOKED = "registry.permission.revoked", "Permission revoked"
+    VERSION_REGISTERED = "registry.version.registered", "Version registered"
+    VERSION_UPDATED = "registry.version.updated", "Version updated"
+    METRICS_ATTACHED = "registry.version.metrics_attached", "Metrics attached"
+    PARAMS_ATTACHED = "registry.version.params_attached", "Hyper-parameters attached"
+    LINEAGE_ATTACHED = "registry.version.lineage_attached", "Lineage attached"
+    DATA_VERSIONS_ATTACHED = "registry.version.data_attached", "Data versions attached"
+    ARTIFACT_UPLOADED = "registry.artifact.uploaded", "Artifact uploaded"
+    # Only downloads of confidential or restricted models' artifacts are recorded.
+    ARTIFACT_DOWNLOADED = "registry.artifact.downloaded", "Restricted artifact downloaded"
+    CARD_UPDATED = "registry.card.updated", "Model card updated"
+    TOKEN_CREATED = "registry.token.created", "API token created"
+    TOKEN_REVOKED = "registry.token.revoked", "API token revoked"
+    # One event for a whole synthetic load (manage.py synth), not one per row.
+    CATALOG_BULK_LOADED = "registry.catalog.bulk_loaded", "Synthetic catalog loaded"
+
+
+# Object permissions that services grant and revoke, by codename.
+PERMISSION_NAMES = {CHANGE_PERM: "Edit permission", APPROVE_PERM: "Approve permission"}
+
+
+def _done_to_user(sentence: str):
+    """A sentence naming the user an event was about, their team and the permission."""
+
+    def describe(event, changes: Mapping[str, Any]):
+        user = changes.get("user")
+        if not user:
+            return None
+        codename = str(changes.get("permission", "")).rpartition(".")[2]
+        perm = PERMISSION_NAMES.get(codename) or (
+            format_html("Permission “{}”", codename) if codename else "Permission"
+        )
+        team = subject(changes.get("team", ""))
+        return format_html(sentence, perm=perm, user=subject(user), team=team)
+
+    return describe
+
+
+def _token(verb: str):
+    def describe(event, changes: Mapping[str, Any]):
+        name, owner = changes.get("name"), changes.get("owner")
+        if not name:
+            return None
+        # An admin revoking someone else's token says whose it was.
+        whose = format_html(" of {}", subject(owner)) if owner and owner != event.actor_name else ""
+        return format_html("API token “{}”{} {}", name, whose, verb)
+
+    return describe
+
+
+MEMBERSHIP = ("team", "user", "role")
+VERSION_ARTIFACT = ("artifact", "artifact_sha256", "artifact_size")
+MODEL_FIELDS = (*EDITABLE_FIELDS, "tags")
+
+register(
+    Action,
+    {
+        Action.TEAM_CREATED: EventShape(changes=("name", "description")),
+        Action.TEAM_MEMBER_ADDED: EventShape(
+            changes=MEMBERSHIP, describe=_done_to_user("{user} added to team {team}")
+        ),
+        Action.TEAM_MEMBER_REMOVED: EventShape(
+            changes=MEMBERSHIP, describe=_done_to_user("{user} removed from team {team}")
+        ),
+        Action.TEAM_MAINTAINER_ADDED: EventShape(
+            changes=MEMBERSHIP, describe=_done_to_user("{user} made a maintainer of team {team}")
+        ),
+        Action.TEAM_MAINTAINER_REMOVED: EventShape(
+            changes=MEMBERSHIP,
+            describe=_done_to_user("{user} no longer a maintainer of team {team}"),
+        ),
+        Action.MODEL_CREATED: EventShape(changes=MODEL_FIELDS),
+        # Only the fields that changed, each as [old, new].
+        Action.MODEL_UPDATED: EventShape(changes=MODEL_FIELDS),
+        Action.PERMISSION_GRANTED: EventShape(
+            changes=("user", "permission"), describe=_done_to_user("{perm} granted to {user}")
+        ),
+        Action.PERMISSION_REVOKED: EventShape(
+            changes=("user", "permission"), describe=_done_to_user("{perm} revoked from {user}")
+        ),
+        Action.VERSION_REGISTERED: EventShape(
+            changes=(
+                "label",
+                "framework",
+                *VERSION_ARTIFACT,
+                "code_commit",
+                "run_id",
+                "metrics",
+                "hyperparameters",
+                "data_versions",
+                "parents",
+            )
+        ),
+        Action.VERSION_UPDATED: EventShape(changes=("release_notes",)),
+        Action.METRICS_ATTACHED: EventShape(changes=("metrics",)),
+        Action.PARAMS_ATTACHED: EventShape(changes=("hyperparameters",)),
+        Action.LINEAGE_ATTACHED: EventShape(changes=("parents",)),
+        Action.DATA_VERSIONS_ATTACHED: EventShape(changes=("data_versions",)),
+        Action.ARTIFACT_UPLOADED: EventShape(changes=VERSION_ARTIFACT),
+        Action.ARTIFACT_DOWNLOADED: EventShape(
+            changes=("artifact", "artifact_sha256", "data_classification", "via")
+        ),
+        # The sections that changed as [old, new], the inherited ones confirmed as they are.
+        Action.CARD_UPDATED: EventShape(
+            changes=(*CARD_SECTION_NAMES, "confirmed", "revision", "completeness")
+        ),
+        Action.TOKEN_CREATED: EventShape(changes=("name", "prefix"), describe=_token("created")),
+        Action.TOKEN_REVOKED: EventShape(
+            changes=("name", "prefix", "owner"), describe=_token("revoked")
+        ),
+        Action.CATALOG_BULK_LOADED: EventShape(
+            changes=(
+                "synthetic_models",
+                "synthetic_versions",
+                "synthetic_cards",
+                "synthetic_metrics",
+                "synthetic_lineage_links",
+                "first_model_id",
+                "last_model_id",
+                "seed",
+            )
+        ),
+    },
+)
+
+register_stage_labels(Stage.choices)
+
+
+def _model_id_named(name: str) -> int | None:
+    # lower(name) = ... is served by the unique index on lower(name) (registry.apps).
+    return (
+        RegisteredModel.objects.filter(name__lower=name.lower())
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _model_names(ids: Collection[int]) -> dict[int, str]:
+    return dict(RegisteredModel.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+register_model_directory(
+    ModelDirectory(
+        id_named=_model_id_named,
+        names=_model_names,
+        model_url=lambda name: reverse("registry:model_detail", args=[name]),
+        version_url=lambda name, number: reverse("registry:version_detail", args=[name, number]),
+    )
+)
