@@ -4,8 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import event_record
-
 from ..audit_actions import Action
 from ..choices import CARD_SECTION_NAMES, SectionStatus
 from ..errors import CardChanged
@@ -13,6 +11,7 @@ from ..limits import markdown_size_message
 from ..models import EMPTY_SECTION_STATE, ModelCard, ModelVersion
 from ..permissions import require_edit_model
 from ..search import search_refresh
+from .events import field_diff, log_event
 
 
 def _check_sections(sections: Mapping[str, str], confirm: Iterable[str]) -> None:
@@ -110,19 +109,16 @@ def card_update(
     _check_sections(sections, confirm)
     now = timezone.now().isoformat()
     provenance = {name: card.section_state(name) for name in CARD_SECTION_NAMES}
-    diff = {}
-    for name, text in sections.items():
-        text = (text or "").replace("\r\n", "\n")
-        if getattr(card, name) != text:
-            diff[name] = [getattr(card, name), text]
-            setattr(card, name, text)
-            provenance[name] = {
-                **EMPTY_SECTION_STATE,
-                "status": SectionStatus.EDITED.value,
-                "edited_for": version.number,
-                "edited_by": actor.pk,
-                "edited_at": now,
-            }
+    texts = {name: (text or "").replace("\r\n", "\n") for name, text in sections.items()}
+    diff = field_diff(card, texts)
+    for name in diff:
+        provenance[name] = {
+            **EMPTY_SECTION_STATE,
+            "status": SectionStatus.EDITED.value,
+            "edited_for": version.number,
+            "edited_by": actor.pk,
+            "edited_at": now,
+        }
     confirmed = []
     empty = []
     for name in confirm:
@@ -148,12 +144,10 @@ def card_update(
     card.save()
     if diff:
         search_refresh(version.model)
-    event_record(
+    log_event(
+        card,
+        Action.CARD_UPDATED,
         actor=actor,
-        action=Action.CARD_UPDATED,
-        version=version,
-        object_type="card",
-        object_id=card.pk,
         changes={
             **diff,
             **({"confirmed": confirmed} if confirmed else {}),

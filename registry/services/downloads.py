@@ -4,11 +4,10 @@ restricted models, the audit event of every download."""
 from django.core.files import File
 from django.db import transaction
 
-from audit.services import event_record
-
 from ..audit_actions import Action
 from ..models import ModelVersion, artifact_storage
 from ..permissions import artifacts_restricted, require_download_artifacts
+from .events import log_event
 
 
 def artifact_download(*, actor, version: ModelVersion, via: str) -> File:
@@ -28,12 +27,10 @@ def artifact_download(*, actor, version: ModelVersion, via: str) -> File:
         return handle
     try:
         with transaction.atomic():
-            event_record(
+            log_event(
+                version,
+                Action.ARTIFACT_DOWNLOADED,
                 actor=actor,
-                action=Action.ARTIFACT_DOWNLOADED,
-                version=version,
-                object_type="version",
-                object_id=version.pk,
                 changes={
                     "artifact": version.artifact_filename,
                     "artifact_sha256": version.artifact_sha256,

@@ -8,8 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from audit.services import event_record
-
 from ..audit_actions import Action
 from ..choices import EDITABLE_FIELDS
 from ..errors import Conflict
@@ -26,6 +24,7 @@ from ..permissions import (
 from ..search import search_refresh
 from ..selectors import model_named_like
 from ..validators import normalize_license, validate_tag
+from .events import field_diff, log_event
 
 MARKDOWN_FIELDS = ("description", "purpose", "evaluation_coverage")
 
@@ -146,17 +145,8 @@ def model_create(
     _save_named(model)
     _set_tags(model, tag_names)
     search_refresh(model)
-    event_record(
-        actor=actor,
-        action=Action.MODEL_CREATED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes={
-            **{f: _display(getattr(model, f)) for f in EDITABLE_FIELDS},
-            "tags": tag_names,
-        },
-    )
+    fields = {f: _display(getattr(model, f)) for f in EDITABLE_FIELDS}
+    log_event(model, Action.MODEL_CREATED, actor=actor, changes={**fields, "tags": tag_names})
     return model
 
 
@@ -178,16 +168,10 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
     if unknown:
         raise ValidationError({f: ["This field cannot be changed."] for f in sorted(unknown)})
 
-    diff: dict[str, list[Any]] = {}
-    for field in EDITABLE_FIELDS:
-        if field not in changes:
-            continue
-        old, new = getattr(model, field), changes[field]
-        if isinstance(new, str):
-            new = new.strip() if field == "name" else new
-        if old != new:
-            diff[field] = [_display(old), _display(new)]
-            setattr(model, field, new)
+    values = {f: changes[f] for f in EDITABLE_FIELDS if f in changes}
+    if isinstance(values.get("name"), str):
+        values["name"] = values["name"].strip()
+    diff = field_diff(model, values, shown=_display)
     if "name" in diff:
         _check_name_free(model.name, exclude_pk=model.pk)
         model.name_key = name_key(model.name)
@@ -213,14 +197,7 @@ def model_update(*, actor, model: RegisteredModel, **changes: Any) -> Registered
     if tags_changed:
         _set_tags(model, diff["tags"][1])
     search_refresh(model)
-    event_record(
-        actor=actor,
-        action=Action.MODEL_UPDATED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes=diff,
-    )
+    log_event(model, Action.MODEL_UPDATED, actor=actor, changes=diff)
     return model
 
 
@@ -229,14 +206,8 @@ def _object_permission_change(*, actor, model: RegisteredModel, user, perm: str,
     already checked that `actor` may do so."""
     (assign_perm if grant else remove_perm)(perm, user, model)
     forget_cached_permissions(user)
-    event_record(
-        actor=actor,
-        action=Action.PERMISSION_GRANTED if grant else Action.PERMISSION_REVOKED,
-        model=model,
-        object_type="model",
-        object_id=model.pk,
-        changes={"user": user.get_username(), "permission": perm},
-    )
+    action = Action.PERMISSION_GRANTED if grant else Action.PERMISSION_REVOKED
+    log_event(model, action, actor=actor, changes={"user": user.get_username(), "permission": perm})
 
 
 def _require_admin(actor) -> None:

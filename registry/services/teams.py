@@ -17,13 +17,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from audit.services import event_record
-
 from ..audit_actions import Action
 from ..choices import TeamRole
 from ..errors import Conflict, RegistryError
 from ..models import RegisteredModel, Team, TeamMembership
 from ..permissions import can_manage_team, forget_cached_permissions
+from .events import log_event
 
 User = get_user_model()
 
@@ -59,13 +58,9 @@ def _refuse_removing_last_maintainer(team: Team, membership: TeamMembership) -> 
 
 
 def _event(*, actor, action: Action, team: Team, user, **changes) -> None:
-    event_record(
-        actor=actor,
-        action=action,
-        object_type="team",
-        object_id=team.pk,
-        changes={"team": team.name, "user": user.get_username(), **changes},
-    )
+    """A membership event names the team and the user as they are called now."""
+    changes = {"team": team.name, "user": user.get_username(), **changes}
+    log_event(team, action, actor=actor, changes=changes)
 
 
 @transaction.atomic
@@ -85,13 +80,8 @@ def team_create(*, actor, name: str, description: str = "") -> Team:
             team = Team.objects.create(name=name, slug=slug, description=description)
     except IntegrityError:
         raise Conflict(f"A team named {name!r} already exists.") from None
-    event_record(
-        actor=actor,
-        action=Action.TEAM_CREATED,
-        object_type="team",
-        object_id=team.pk,
-        changes={"name": name, "description": description},
-    )
+    changes = {"name": name, "description": description}
+    log_event(team, Action.TEAM_CREATED, actor=actor, changes=changes)
     return team
 
 

@@ -5,11 +5,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from audit.services import event_record
-
 from ..audit_actions import Action
 from ..errors import RegistryError
 from ..models import APIToken
+from .events import log_event
 
 TOKEN_PREFIX = "mg_"
 MAX_ACTIVE_TOKENS = 20
@@ -37,13 +36,7 @@ def token_create(*, actor, name: str) -> tuple[APIToken, str]:
     token = APIToken.objects.create(
         user=actor, name=name, prefix=prefix, digest=token_digest(secret)
     )
-    event_record(
-        actor=actor,
-        action=Action.TOKEN_CREATED,
-        object_type="token",
-        object_id=token.pk,
-        changes={"name": name, "prefix": prefix},
-    )
+    log_event(token, Action.TOKEN_CREATED, actor=actor, changes={"name": name, "prefix": prefix})
     return token, secret
 
 
@@ -56,13 +49,9 @@ def token_revoke(*, actor, token: APIToken) -> APIToken:
         raise RegistryError("This token is already revoked.")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    event_record(
-        actor=actor,
-        action=Action.TOKEN_REVOKED,
-        object_type="token",
-        object_id=token.pk,
-        changes={"name": token.name, "prefix": token.prefix, "owner": token.user.get_username()},
-    )
+    owner = token.user.get_username()
+    changes = {"name": token.name, "prefix": token.prefix, "owner": owner}
+    log_event(token, Action.TOKEN_REVOKED, actor=actor, changes=changes)
     return token
 
 

@@ -11,8 +11,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audit.services import event_record
-
 from ..artifacts import digest_and_size, safe_filename
 from ..audit_actions import Action
 from ..choices import Stage
@@ -30,6 +28,7 @@ from ..permissions import require_edit_model
 from ..search import search_refresh
 from ..selectors import version_get
 from .cards import card_inherit
+from .events import log_event
 from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation
 
 Parent = tuple[ModelVersion, str]  # (parent version, LineageRelation value)
@@ -235,12 +234,10 @@ def _register(actor, model, version, cleaned_metrics, cleaned_data, params, pare
     lineage = _link_parents(version, parents)
     card_inherit(version=version)
     search_refresh(model)
-    event_record(
+    log_event(
+        version,
+        Action.VERSION_REGISTERED,
         actor=actor,
-        action=Action.VERSION_REGISTERED,
-        version=version,
-        object_type="version",
-        object_id=version.pk,
         changes={
             "label": version.label,
             "framework": version.framework,
@@ -296,12 +293,10 @@ def artifact_attach(
                     "artifact_size",
                 ]
             )
-            event_record(
+            log_event(
+                version,
+                Action.ARTIFACT_UPLOADED,
                 actor=actor,
-                action=Action.ARTIFACT_UPLOADED,
-                version=version,
-                object_type="version",
-                object_id=version.pk,
                 changes={
                     "artifact": version.artifact_filename or version.artifact_uri,
                     "artifact_sha256": version.artifact_sha256,
@@ -344,12 +339,10 @@ def metrics_attach(
     if clashes:
         raise Conflict("Already recorded for this version: " + ", ".join(clashes) + ".")
     created = Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned)
-    event_record(
+    log_event(
+        version,
+        Action.METRICS_ATTACHED,
         actor=actor,
-        action=Action.METRICS_ATTACHED,
-        version=version,
-        object_type="version",
-        object_id=version.pk,
         changes={"metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned}},
     )
     return created
@@ -378,14 +371,7 @@ def params_attach(
         return version
     version.hyperparameters = {**version.hyperparameters, **added}
     version.save(update_fields=["hyperparameters"])
-    event_record(
-        actor=actor,
-        action=Action.PARAMS_ATTACHED,
-        version=version,
-        object_type="version",
-        object_id=version.pk,
-        changes={"hyperparameters": added},
-    )
+    log_event(version, Action.PARAMS_ATTACHED, actor=actor, changes={"hyperparameters": added})
     return version
 
 
@@ -397,14 +383,7 @@ def lineage_attach(*, actor, version: ModelVersion, parents: Iterable[Parent]) -
     if not parents:
         raise ValidationError({"parents": ["Give at least one parent version."]})
     recorded = _link_parents(version, parents)
-    event_record(
-        actor=actor,
-        action=Action.LINEAGE_ATTACHED,
-        version=version,
-        object_type="version",
-        object_id=version.pk,
-        changes={"parents": recorded},
-    )
+    log_event(version, Action.LINEAGE_ATTACHED, actor=actor, changes={"parents": recorded})
     return version
 
 
@@ -417,12 +396,10 @@ def data_versions_attach(
     if not cleaned:
         raise ValidationError({"data_versions": ["Give at least one data version."]})
     created = DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned)
-    event_record(
+    log_event(
+        version,
+        Action.DATA_VERSIONS_ATTACHED,
         actor=actor,
-        action=Action.DATA_VERSIONS_ATTACHED,
-        version=version,
-        object_type="version",
-        object_id=version.pk,
         changes={"data_versions": cleaned},
     )
     return created
@@ -438,12 +415,10 @@ def version_update(*, actor, version: ModelVersion, release_notes: str) -> Model
     old = version.release_notes
     version.release_notes = release_notes
     version.save(update_fields=["release_notes"])
-    event_record(
+    log_event(
+        version,
+        Action.VERSION_UPDATED,
         actor=actor,
-        action=Action.VERSION_UPDATED,
-        version=version,
-        object_type="version",
-        object_id=version.pk,
         changes={"release_notes": [old, release_notes]},
     )
     return version
