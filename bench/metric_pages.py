@@ -48,6 +48,7 @@ def seed(metrics: int) -> None:
         license="MIT",
         data_classification="internal",
         evaluation_coverage="None.",
+        risk_tier="low",
     )
     for n in range(1, 31):
         version_register(

@@ -246,6 +246,25 @@ HYPERPARAMETER_VALUE_MAX_CHARS = env_int("HYPERPARAMETER_VALUE_MAX_CHARS", 1000,
 MODEL_NAME_MAX_CHARS = env_int("MODEL_NAME_MAX_CHARS", 100, minimum=1, maximum=100)
 VERSION_LABEL_MAX_CHARS = env_int("VERSION_LABEL_MAX_CHARS", 100, minimum=5, maximum=100)
 
+# --- Approvals ------------------------------------------------------------------
+# A transition request's reason must say something: at least this many characters and
+# three words.
+APPROVAL_REASON_MIN_CHARS = env_int("APPROVAL_REASON_MIN_CHARS", 20, minimum=1, maximum=1000)
+APPROVAL_REASON_MAX_CHARS = 5000
+# Where the links in notification emails point.
+MODELGATE_BASE_URL = (env_str("MODELGATE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# --- Email ----------------------------------------------------------------------
+# Approvers are notified by email; the embedded default prints the messages.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Modelgate <modelgate@localhost>"
+
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or None
 # Without a broker, tasks run in-process (the embedded default for `rundemo`).

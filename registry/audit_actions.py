@@ -21,9 +21,10 @@ from audit.actions import (
 )
 from audit.display import subject
 
-from .choices import CARD_SECTION_NAMES, EDITABLE_FIELDS, Stage
+from .choices import CARD_SECTION_NAMES, EDITABLE_FIELDS
 from .models import RegisteredModel
 from .permissions import APPROVE_PERM, CHANGE_PERM
+from .stages import Stage
 
 
 class Action(models.TextChoices):
@@ -34,6 +35,7 @@ class Action(models.TextChoices):
     TEAM_MAINTAINER_REMOVED = "registry.team.maintainer_removed", "Team maintainer removed"
     MODEL_CREATED = "registry.model.created", "Model created"
     MODEL_UPDATED = "registry.model.updated", "Model metadata updated"
+    MODEL_RISK_TIER_CHANGED = "registry.model.risk_tier_changed", "Model risk tier changed"
     PERMISSION_GRANTED = "registry.permission.granted", "Permission granted"
     PERMISSION_REVOKED = "registry.permission.revoked", "Permission revoked"
     VERSION_REGISTERED = "registry.version.registered", "Version registered"
@@ -87,7 +89,7 @@ def _token(verb: str):
 
 MEMBERSHIP = ("team", "user", "role")
 VERSION_ARTIFACT = ("artifact", "artifact_sha256", "artifact_size")
-MODEL_FIELDS = (*EDITABLE_FIELDS, "tags")
+MODEL_FIELDS = (*EDITABLE_FIELDS, "risk_tier", "tags")
 
 register(
     Action,
@@ -109,6 +111,8 @@ register(
         Action.MODEL_CREATED: EventShape(changes=MODEL_FIELDS),
         # Only the fields that changed, each as [old, new].
         Action.MODEL_UPDATED: EventShape(changes=MODEL_FIELDS),
+        # [old, new], with the governance reason in the event's reason.
+        Action.MODEL_RISK_TIER_CHANGED: EventShape(changes=("risk_tier",), fields=("reason",)),
         Action.PERMISSION_GRANTED: EventShape(
             changes=("user", "permission"), describe=_done_to_user("{perm} granted to {user}")
         ),

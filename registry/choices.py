@@ -3,11 +3,14 @@
 from django.db import models
 
 
-class Stage(models.TextChoices):
-    NONE = "none", "None"
-    STAGING = "staging", "Staging"
-    PRODUCTION = "production", "Production"
-    ARCHIVED = "archived", "Archived"
+class RiskTier(models.TextChoices):
+    """How much harm a model can do; selects the approval policy (approvals.policies).
+    Set when the model is registered; changed only by governance staff, with a reason."""
+
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
 
 
 class DataClassification(models.TextChoices):

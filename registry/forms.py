@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, DataClassification
+from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, DataClassification, RiskTier
 from .limits import validate_markdown_size
 from .models import ModelCard, RegisteredModel, Team
 from .names import name_clash_message
@@ -86,6 +86,12 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
         help_text=_help("evaluation_coverage"),
         validators=[validate_markdown_size],
     )
+    # Only when registering: afterwards governance staff change it, with a reason.
+    risk_tier = forms.ChoiceField(
+        choices=[("", "Choose a risk tier…"), *RiskTier.choices],
+        help_text="How much harm the model can do: it selects the approval policies "
+        "(how many approvers, which checks). Only governance staff change it later.",
+    )
     tags = forms.CharField(
         required=False,
         max_length=settings.TAGS_MAX_PER_MODEL * 42,  # 40-character tags and ", "
@@ -95,6 +101,8 @@ class ModelMetadataForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, user, model: RegisteredModel | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.model = model
+        if model is not None:
+            del self.fields["risk_tier"]
         current_team = model.team if model is not None else None
         current_owner = model.owner if model is not None else None
         # Offer only the user's teams (plus the model's own). Any existing team still

@@ -13,10 +13,11 @@ from .choices import (
     DataClassification,
     Framework,
     LineageRelation,
+    RiskTier,
     SectionStatus,
-    Stage,
     TeamRole,
 )
+from .stages import Stage, StageChangeKind
 from .validators import (
     validate_artifact_uri,
     validate_commit_sha,
@@ -43,6 +44,14 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("approve_staging_team", "Can approve transitions to Staging of the team's models"),
+            (
+                "approve_production_team",
+                "Can approve transitions to Production of the team's models",
+            ),
+            ("approve_archived_team", "Can approve transitions to Archived of the team's models"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -99,6 +108,9 @@ class RegisteredModel(models.Model):
         help_text="The most sensitive class of data the model was trained on.",
     )
     evaluation_coverage = models.TextField(help_text="Which slices and datasets were evaluated.")
+    # Selects the approval policy; changed only by governance staff, with a reason
+    # (services.model_risk_tier_set).
+    risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="models")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -132,7 +144,18 @@ class RegisteredModel(models.Model):
             models.Index(fields=["latest_framework"]),
         ]
         permissions = [
-            ("approve_registeredmodel", "Can approve stage transitions of this model"),
+            # Named approvers, per stage (approvals.approvers). Held on a model, or on its
+            # team (registry.Team) for every model of the team; through a group counts.
+            ("approve_staging_registeredmodel", "Can approve transitions of this model to Staging"),
+            (
+                "approve_production_registeredmodel",
+                "Can approve transitions of this model to Production",
+            ),
+            (
+                "approve_archived_registeredmodel",
+                "Can approve transitions of this model to Archived",
+            ),
+            ("set_risk_tier_registeredmodel", "Can change a model's risk tier"),
         ]
 
     def __str__(self) -> str:
@@ -143,7 +166,7 @@ class ModelVersion(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(editable=False)
     label = models.CharField(max_length=100, validators=[validate_semver])
-    # Only approvals.services.transition_apply changes this (DESIGN invariant 2).
+    # Only registry.stages.stage_set changes this, called by approvals (DESIGN invariant 2).
     stage = models.CharField(
         max_length=20, choices=Stage.choices, default=Stage.NONE, editable=False
     )
@@ -188,6 +211,30 @@ class ModelVersion(models.Model):
     @property
     def has_artifact(self) -> bool:
         return bool(self.artifact) or bool(self.artifact_uri)
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage == Stage.PRODUCTION
+
+
+class StageChange(models.Model):
+    """The record of one change of a version's stage, written only by
+    registry.stages.stage_set. The PostgreSQL trigger on ModelVersion.stage allows a
+    change only when a row for it exists with the changing transaction's id."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="+")
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    kind = models.CharField(max_length=20, choices=StageChangeKind.choices)
+    # approvals.TransitionRequest id (no FK: registry does not depend on approvals).
+    request_id = models.BigIntegerField(null=True, blank=True)
+    txid = models.BigIntegerField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["version", "txid"])]
 
 
 class DataVersion(models.Model):

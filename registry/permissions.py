@@ -22,7 +22,7 @@ from .choices import DataClassification, TeamRole
 from .models import RegisteredModel, Team, TeamMembership
 
 CHANGE_PERM = "change_registeredmodel"
-APPROVE_PERM = "approve_registeredmodel"
+APPROVE_PERM = "approve_production_registeredmodel"
 # Models trained on data of these classes keep their artifacts to the model's people.
 RESTRICTED_CLASSIFICATIONS = frozenset(
     {DataClassification.CONFIDENTIAL, DataClassification.RESTRICTED}

@@ -97,6 +97,7 @@ MODEL_DEFAULTS = {
     "license": "proprietary",
     "data_classification": "confidential",
     "evaluation_coverage": "Hold-out of 2024-Q3 payments; per-country slices.",
+    "risk_tier": "medium",
 }
 
 

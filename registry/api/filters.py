@@ -6,8 +6,9 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
-from ..choices import Framework, Stage
+from ..choices import Framework
 from ..models import ModelVersion
+from ..stages import Stage
 
 
 class StrictIsoDateTimeField(IsoDateTimeField):

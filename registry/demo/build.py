@@ -439,6 +439,7 @@ def demo_build() -> DemoResult:
             license=spec.license,
             data_classification=spec.classification,
             evaluation_coverage=spec.coverage,
+            risk_tier=spec.risk_tier,
             tags=spec.tags,
         )
         versions += len(_register_versions(spec, models[spec.name], owner))

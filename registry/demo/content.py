@@ -110,6 +110,7 @@ class ModelSpec:
     uploads: tuple[str, ...] = ()  # labels that get a small uploaded artifact
     no_artifact: tuple[str, ...] = ()  # labels registered before the artifact exists
     run_system: str = "mlflow"
+    risk_tier: str = "medium"
 
 
 FINE = "fine_tuned_from"

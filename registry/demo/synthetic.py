@@ -28,7 +28,7 @@ from django.utils.text import slugify
 from audit.services import event_record
 
 from ..audit_actions import Action
-from ..choices import CARD_SECTION_NAMES, DataClassification, LineageRelation, Stage
+from ..choices import CARD_SECTION_NAMES, DataClassification, LineageRelation
 from ..models import (
     Metric,
     ModelCard,
@@ -41,6 +41,7 @@ from ..models import (
 )
 from ..names import name_key
 from ..search import refresh_vectors, search_document
+from ..stages import Stage
 
 User = get_user_model()
 

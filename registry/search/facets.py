@@ -4,8 +4,9 @@ framework and tag, turned into the labelled values a page lists."""
 from django.db import connection
 from django.db.models import Count, QuerySet
 
-from ..choices import DataClassification, Framework, Stage
+from ..choices import DataClassification, Framework
 from ..models import Tag, Team
+from ..stages import Stage
 from .documents import is_postgres
 from .matching import filtered
 from .query import FACETS, CatalogQuery, FacetValue

@@ -10,6 +10,7 @@ from .models import (
     model_create,
     model_permission_grant,
     model_permission_revoke,
+    model_risk_tier_set,
     model_update,
 )
 from .teams import (
@@ -43,6 +44,7 @@ __all__ = [
     "model_create",
     "model_permission_grant",
     "model_permission_revoke",
+    "model_risk_tier_set",
     "model_update",
     "params_attach",
     "parse_parent_ref",

@@ -34,10 +34,11 @@ def log_event(
     *,
     actor,
     changes: Mapping[str, Any] | None = None,
+    reason: str = "",
 ) -> AuditEvent:
     """Record `action` on `obj` by `actor` (None: the system), in the caller's
     transaction; a model, version or card event also records the model and version."""
-    return event_record(actor=actor, action=action, changes=changes, **_about(obj))
+    return event_record(actor=actor, action=action, changes=changes, reason=reason, **_about(obj))
 
 
 def field_diff(

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from ..audit_actions import Action
-from ..choices import EDITABLE_FIELDS
+from ..choices import EDITABLE_FIELDS, RiskTier
 from ..errors import Conflict
 from ..limits import check_count, check_length, check_markdown_sizes
 from ..models import RegisteredModel, Tag, Team, TeamMembership
@@ -26,6 +26,7 @@ from ..selectors import model_named_like
 from ..validators import normalize_license, validate_tag
 from .events import field_diff, log_event
 
+RISK_TIER_PERMISSION = "registry.set_risk_tier_registeredmodel"
 MARKDOWN_FIELDS = ("description", "purpose", "evaluation_coverage")
 
 
@@ -115,13 +116,15 @@ def model_create(
     license: str,
     data_classification: str,
     evaluation_coverage: str,
+    risk_tier: str,
     tags: Iterable[str] = (),
 ) -> RegisteredModel:
     """Register a new model for `team`.
 
     The actor must belong to the team (or be an admin), and so must the owner. Every
-    metadata field is required; a name that near-duplicates an existing one (case,
-    look-alike characters, punctuation: registry.names) is a Conflict naming that model.
+    metadata field and the risk tier are required; a name that near-duplicates an
+    existing one (case, look-alike characters, punctuation: registry.names) is a
+    Conflict naming that model.
     """
     if not can_create_model_for_team(actor, team.pk):
         raise PermissionDenied(f"Only members of {team.name} can register models for it.")
@@ -138,15 +141,23 @@ def model_create(
         license=license,
         data_classification=data_classification,
         evaluation_coverage=evaluation_coverage,
+        risk_tier=risk_tier,
         created_by=actor,
     )
+    if risk_tier not in RiskTier.values:
+        raise ValidationError({"risk_tier": [f"Choose one of: {', '.join(RiskTier.values)}."]})
     _clean(model)
     tag_names = normalize_tags(tags)
     _save_named(model)
     _set_tags(model, tag_names)
     search_refresh(model)
     fields = {f: _display(getattr(model, f)) for f in EDITABLE_FIELDS}
-    log_event(model, Action.MODEL_CREATED, actor=actor, changes={**fields, "tags": tag_names})
+    log_event(
+        model,
+        Action.MODEL_CREATED,
+        actor=actor,
+        changes={**fields, "risk_tier": risk_tier, "tags": tag_names},
+    )
     return model
 
 
@@ -242,3 +253,34 @@ def model_approver_grant(*, actor, model: RegisteredModel, user) -> None:
 def model_approver_revoke(*, actor, model: RegisteredModel, user) -> None:
     _require_admin(actor)
     _object_permission_change(actor=actor, model=model, user=user, perm=APPROVE_PERM, grant=False)
+
+
+@transaction.atomic
+def model_risk_tier_set(
+    *, actor, model: RegisteredModel, risk_tier: str, reason: str
+) -> RegisteredModel:
+    """Governance staff move a model to another risk tier, which changes the policies
+    that apply to its pending and future transitions. The reason is kept in the log."""
+    if actor is None or not actor.has_perm(RISK_TIER_PERMISSION):
+        raise PermissionDenied("Only governance staff and admins change a model's risk tier.")
+    if risk_tier not in RiskTier.values:
+        raise ValidationError({"risk_tier": [f"Choose one of: {', '.join(RiskTier.values)}."]})
+    reason = (reason or "").strip()
+    if len(reason) < settings.APPROVAL_REASON_MIN_CHARS:
+        raise ValidationError(
+            {"reason": [f"Say why in at least {settings.APPROVAL_REASON_MIN_CHARS} characters."]}
+        )
+    model = RegisteredModel.objects.select_for_update(of=("self",)).get(pk=model.pk)
+    if model.risk_tier == risk_tier:
+        raise ValidationError({"risk_tier": [f"{model.name} is already {risk_tier} risk."]})
+    old = model.risk_tier
+    model.risk_tier = risk_tier
+    model.save(update_fields=["risk_tier", "updated_at"])
+    log_event(
+        model,
+        Action.MODEL_RISK_TIER_CHANGED,
+        actor=actor,
+        reason=reason,
+        changes={"risk_tier": [old, risk_tier]},
+    )
+    return model

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from ..artifacts import digest_and_size, safe_filename
 from ..audit_actions import Action
-from ..choices import Stage
 from ..errors import Conflict
 from ..limits import check_length, check_markdown_sizes
 from ..models import (
@@ -27,6 +26,7 @@ from ..models import (
 from ..permissions import require_edit_model
 from ..search import search_refresh
 from ..selectors import version_get
+from ..stages import Stage
 from .cards import card_inherit
 from .events import log_event
 from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation

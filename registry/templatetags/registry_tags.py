@@ -8,13 +8,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ..choices import DataClassification, Framework, Stage
+from ..choices import DataClassification, Framework
 from ..markdown import render_markdown
+from ..stages import STAGE_LABELS
 
 register = template.Library()
 
-# "None" reads like a missing value on a badge; say what it means instead.
-STAGE_LABELS = {**dict(Stage.choices), Stage.NONE: "Not staged"}
 FRAMEWORK_LABELS = dict(Framework.choices)
 CLASSIFICATION_LABELS = dict(DataClassification.choices)
 

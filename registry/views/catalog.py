@@ -1,12 +1,9 @@
 """The catalog: full-text search, facets, sorting and pagination, all carried in the URL
 so that a search can be shared by copying the address."""
 
-from dataclasses import replace
-
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from ..choices import Stage
 from ..permissions import can_edit_model, prefetch_edit_permissions
 from ..search import (
     FACET_LIMIT,
@@ -60,10 +57,7 @@ def _with_show_all(params, names) -> str:
 def _facet_groups(query: CatalogQuery, result: CatalogResult, params):
     groups = []
     for name in FACETS:
-        values = [
-            replace(v, label="Not staged") if name == "stage" and v.value == Stage.NONE else v
-            for v in result.facets.get(name, [])
-        ]
+        values = result.facets.get(name, [])
         listed = len(values)
         total = max(result.facet_totals.get(name, listed), listed)
         expanded = name in query.show_all

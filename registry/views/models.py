@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from audit.selectors import events_for_model
 
 from .. import services
-from ..choices import Stage
 from ..errors import Conflict
 from ..forms import ModelMetadataForm, model_initial
 from ..models import ModelVersion, RegisteredModel, VersionParent
 from ..permissions import can_edit_model, require_edit_model
 from ..selectors import model_get, model_lineage, model_metric_series, model_versions
+from ..stages import Stage
 
 VERSIONS_PER_PAGE = 25  # as the catalog
 # The page must stay fast for a model with 10,000 versions: charts and lineage show

@@ -14,7 +14,8 @@ from ..choices import CARD_SECTIONS
 from ..models import ModelVersion
 from ..permissions import can_download_artifacts, can_edit_model
 from ..selectors import card_for, card_sections, model_get, model_versions, version_get
-from ..templatetags.registry_tags import FRAMEWORK_LABELS, STAGE_LABELS
+from ..stages import STAGE_LABELS
+from ..templatetags.registry_tags import FRAMEWORK_LABELS
 
 # Enough to pick from in a select; older versions can still be compared by URL.
 COMPARE_CHOICES = 500

@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from registry.audit_actions import Action
-from registry.choices import Stage
 from registry.models import RegisteredModel
 from registry.services import model_permission_grant, team_create, team_member_add
+from registry.stages import Stage
 
 from .payloads import errors_of
 

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from registry.audit_actions import Action
-from registry.choices import Stage
 from registry.models import ModelVersion
+from registry.stages import Stage
 
 from .payloads import errors_of, raw_multipart
 

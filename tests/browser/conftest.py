@@ -142,6 +142,7 @@ def catalog(admin_user, team, other_team, member, outsider, make_model, make_ver
         license="Apache-2.0",
         data_classification="internal",
         evaluation_coverage="Judged queries, head and tail slices.",
+        risk_tier="medium",
         tags=["search", "ranking"],
     )
     version_register(

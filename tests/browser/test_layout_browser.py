@@ -55,6 +55,7 @@ def wide_model(admin_user, member, make_version):
         license="Apache-2.0 AND BSD-3-Clause AND MIT",
         data_classification="confidential",
         evaluation_coverage="Every region and segment.",
+        risk_tier="medium",
         tags=LONG_TAGS,
     )
     for build in (1, 2):

@@ -184,6 +184,7 @@ def test_concurrent_near_duplicate_registrations_let_exactly_one_through(member,
                 license="MIT",
                 data_classification="internal",
                 evaluation_coverage="None.",
+                risk_tier="low",
             )
             outcomes[name] = "created"
         except Exception as exc:  # surfaced by the assertions below

@@ -6,7 +6,6 @@ from django.core.files.base import ContentFile
 
 from audit.models import AuditEvent
 from registry.audit_actions import Action
-from registry.choices import Stage
 from registry.errors import Conflict
 from registry.models import ModelVersion, RegisteredModel
 from registry.selectors import model_lineage
@@ -19,6 +18,7 @@ from registry.services import (
     params_attach,
     version_register,
 )
+from registry.stages import Stage
 
 pytestmark = pytest.mark.django_db
 
@@ -199,9 +199,9 @@ def test_only_admins_name_approvers(model, member, outsider, admin_user):
 
     with pytest.raises(PermissionDenied):
         model_approver_grant(actor=member, model=model, user=outsider)
-    assert not outsider.has_perm("registry.approve_registeredmodel", model)
+    assert not outsider.has_perm("registry.approve_production_registeredmodel", model)
     model_approver_grant(actor=admin_user, model=model, user=outsider)
     outsider = type(outsider).objects.get(pk=outsider.pk)  # fresh permission cache
-    assert outsider.has_perm("registry.approve_registeredmodel", model)
+    assert outsider.has_perm("registry.approve_production_registeredmodel", model)
     event = AuditEvent.objects.order_by("-sequence").first()
-    assert event.changes == {"user": "bob", "permission": "approve_registeredmodel"}
+    assert event.changes == {"user": "bob", "permission": "approve_production_registeredmodel"}

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from registry.choices import Stage
 from registry.models import ModelVersion, RegisteredModel
 from registry.services import lineage_attach
+from registry.stages import Stage
 
 pytestmark = pytest.mark.django_db
 

@@ -11,11 +11,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from ...choices import DataClassification, Stage
+from ...choices import DataClassification, RiskTier
 from ...limits import validate_markdown_size
 from ...models import RegisteredModel, Team
 from ...permissions import can_edit_model
 from ...search import FACETS, MAX_PAGE, MAX_PER_PAGE, SORTS
+from ...stages import Stage
 from ...validators import validate_tag_as_sent
 from ..fields import StrictInputMixin
 from ..openapi import MODEL_NAME_PATTERN
@@ -76,6 +77,7 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
             "license",
             "data_classification",
             "evaluation_coverage",
+            "risk_tier",
             "tags",
             "stage",
             "latest_version",
@@ -145,6 +147,16 @@ class ModelWriteSerializer(StrictInputMixin, serializers.Serializer):
         default=list,
         max_length=settings.TAGS_MAX_PER_MODEL,
         error_messages={"max_length": "At most {max_length} tags per model."},
+    )
+
+
+class ModelCreateSerializer(ModelWriteSerializer):
+    """A new model also names its risk tier, which selects its approval policies; only
+    governance staff change it afterwards."""
+
+    risk_tier = serializers.ChoiceField(
+        choices=RiskTier.choices,
+        help_text="low, medium, high or critical: selects the approval policies.",
     )
 
 

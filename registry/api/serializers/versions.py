@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ...choices import DataClassification, Framework, LineageRelation, Stage
+from ...choices import DataClassification, Framework, LineageRelation
 from ...limits import validate_markdown_size
 from ...models import ModelCard, ModelVersion
 from ...services import parse_parent_ref
+from ...stages import Stage
 from ...validators import validate_artifact_uri_pattern, validate_commit_sha, validate_semver
 from ..fields import (
     HyperparametersField,

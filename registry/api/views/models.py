@@ -19,6 +19,7 @@ from ..pagination import PagePagination
 from ..serializers.models import (
     CatalogPageSerializer,
     CatalogParamsSerializer,
+    ModelCreateSerializer,
     ModelWriteSerializer,
     RegisteredModelSerializer,
     TeamSerializer,
@@ -94,12 +95,12 @@ class ModelListView(APIView):
         operation_id="models_create",
         tags=["models"],
         summary="Register a model",
-        request=ModelWriteSerializer,
+        request=ModelCreateSerializer,
         responses={201: RegisteredModelSerializer, **error_responses(400, 403, 404, 409)},
     )
     def post(self, request):
         """Register a model for one of your teams, with all the shared metadata."""
-        body = ModelWriteSerializer(data=request.data)
+        body = ModelCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
             model = services.model_create(actor=request.user, **body.validated_data)
