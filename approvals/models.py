@@ -1,1 +1,219 @@
-# Transition requests, reviews and policies arrive with the approvals issue.
+"""Approval policies, transition requests and reviews.
+
+Rows change only through approvals.services. A published policy is never edited: a
+change publishes the next number and marks the previous one superseded, and every
+request and review records the policy version it was judged under.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from registry.choices import RiskTier
+from registry.models import ModelVersion, RegisteredModel, Team
+from registry.stages import Stage
+
+TARGET_STAGE_CHOICES = [
+    (s.value, s.label) for s in (Stage.STAGING, Stage.PRODUCTION, Stage.ARCHIVED)
+]
+
+
+class PolicyScope(models.TextChoices):
+    ORGANISATION = "org", "Organisation default"
+    TEAM = "team", "Team override"
+    MODEL = "model", "Model override"
+
+
+class Comparator(models.TextChoices):
+    GTE = ">=", "at least"
+    GT = ">", "more than"
+    LTE = "<=", "at most"
+    LT = "<", "less than"
+
+
+class Policy(models.Model):
+    """One published version of the rules a version must meet to enter `stage`.
+
+    Organisation defaults exist per stage and risk tier; a team may override them for
+    its models of one tier, and a model may have its own (whatever its tier). The most
+    specific current policy applies (approvals.policies.policy_for).
+    """
+
+    scope = models.CharField(max_length=10, choices=PolicyScope.choices)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    model = models.ForeignKey(
+        RegisteredModel, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(max_length=20, choices=TARGET_STAGE_CHOICES)
+    # Blank for a model's own policy, which applies whatever the model's tier.
+    risk_tier = models.CharField(max_length=10, choices=RiskTier.choices, blank=True)
+    number = models.PositiveIntegerField()
+
+    required_approvals = models.PositiveSmallIntegerField()
+    # Neither the requester nor the version's author may approve.
+    separation_of_duties = models.BooleanField()
+    required_sections = models.JSONField(default=list, blank=True)
+    # [{"metric": "auc", "dataset": "holdout", "comparator": ">=", "value": 0.9}]
+    thresholds = models.JSONField(default=list, blank=True)
+    # [{"metric": "auc", "dataset": "holdout", "max_drop": 0.01}]: how far a metric may fall
+    # below the current production version's (rising, for a lower-is-better metric).
+    max_regression = models.JSONField(default=list, blank=True)
+    require_lineage = models.BooleanField(default=False)
+    require_metadata = models.BooleanField(default=False)
+    # Production only: whether a version may go there without having been in Staging.
+    allow_skip_staging = models.BooleanField(default=False)
+
+    reason = models.TextField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["stage", "scope", "risk_tier", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage", "risk_tier"],
+                condition=Q(scope="org", superseded_at__isnull=True),
+                name="one_current_org_policy",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "stage", "risk_tier"],
+                condition=Q(scope="team", superseded_at__isnull=True),
+                name="one_current_team_policy",
+            ),
+            models.UniqueConstraint(
+                fields=["model", "stage"],
+                condition=Q(scope="model", superseded_at__isnull=True),
+                name="one_current_model_policy",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="org", team__isnull=True, model__isnull=True)
+                | Q(scope="team", team__isnull=False, model__isnull=True)
+                | Q(scope="model", team__isnull=True, model__isnull=False),
+                name="policy_scope_matches_target",
+            ),
+        ]
+        permissions = [
+            ("publish_policy", "Can publish approval policies"),
+            ("assign_approvers", "Can name the approvers of any model"),
+            ("rollback_emergency", "Can put the previous production version back (break glass)"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.where} policy for {self.get_stage_display()} (v{self.number})"
+
+    @property
+    def where(self) -> str:
+        if self.scope == PolicyScope.MODEL:
+            return f"Model {self.model.name}"
+        tier = self.get_risk_tier_display()
+        if self.scope == PolicyScope.TEAM:
+            return f"Team {self.team.name}, {tier} risk"
+        return f"Organisation, {tier} risk"
+
+
+class RequestState(models.TextChoices):
+    OPEN = "open", "Waiting for approvals"
+    # The approvals are in but a gate fails (or production changed since): it applies
+    # once the gates pass again and someone asks it to.
+    BLOCKED = "blocked", "Approved, blocked"
+    APPLIED = "applied", "Applied"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+PENDING_STATES = (RequestState.OPEN, RequestState.BLOCKED)
+
+
+class RequestKind(models.TextChoices):
+    PROMOTION = "promotion", "Stage change"
+    # Opened by an emergency rollback: named approvers confirm it after the fact.
+    ROLLBACK_REVIEW = "rollback_review", "Review of an emergency rollback"
+
+
+class TransitionRequest(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        max_length=20, choices=RequestKind.choices, default=RequestKind.PROMOTION
+    )
+    from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(max_length=20, choices=TARGET_STAGE_CHOICES)
+    reason = models.TextField()
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=RequestState.choices, default=RequestState.OPEN)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    # The production version the request was filed against (what it would replace).
+    baseline = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The latest evaluation: [{"check", "required", "actual", "passed"}], and its time.
+    gate_results = models.JSONField(default=list)
+    gates_passed = models.BooleanField(default=False)
+    gates_checked_at = models.DateTimeField(null=True, blank=True)
+    # Why an approved request has not been applied (state BLOCKED).
+    blocked_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_comment = models.TextField(blank=True)
+    # The audit event that closed it (applied, rejected, withdrawn): its chain hash.
+    event_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "to_stage", "model"]),
+            models.Index(fields=["model", "-created_at"]),
+            models.Index(fields=["version", "-created_at"]),
+            models.Index(fields=["requester", "state"]),
+        ]
+        constraints = [
+            # One pending request per version and target stage: a second is a conflict.
+            models.UniqueConstraint(
+                fields=["version", "to_stage"],
+                condition=Q(state__in=["open", "blocked"]),
+                name="one_pending_request_per_version_stage",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Request #{self.pk}: {self.model.name} v{self.version.number} to {self.to_stage}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in PENDING_STATES
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approved"
+    REJECT = "reject", "Rejected"
+
+
+class Review(models.Model):
+    """One approver's decision on a request, bound to what they saw: `digests` of the
+    artifact, card, metrics, metadata, policy version and production baseline. An
+    approval whose digests no longer match the version counts no more."""
+
+    request = models.ForeignKey(TransitionRequest, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    digests = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        # A reviewer whose approval went stale approves again: a new row. Only their
+        # latest review counts (approvals.reviews).
+        indexes = [models.Index(fields=["request", "reviewer", "-created_at"])]

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("api/", include("registry.api.urls")),
     path("audit/", include("audit.urls")),
+    path("approvals/", include("approvals.urls")),
     path("accounts/", include("registry.account_urls")),
     path("teams/", include("registry.team_urls")),
     path("admin/", admin.site.urls),

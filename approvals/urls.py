@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("requests/<int:pk>/approve/", views.request_approve, name="approve"),
+    path("requests/<int:pk>/reject/", views.request_reject, name="reject"),
+    path("requests/<int:pk>/withdraw/", views.request_withdraw, name="withdraw"),
+    path("requests/<int:pk>/apply/", views.request_apply, name="apply"),
+]
