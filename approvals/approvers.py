@@ -111,18 +111,18 @@ def can_approve(user, model: RegisteredModel, stage: str) -> bool:
 
 def grants_of_user(user) -> dict[str, tuple[set[int], set[int]]]:
     """{stage: (model ids, team ids)} the user may approve, directly or through their
-    groups (two queries): what the inbox filters on."""
+    groups (one query): what the inbox filters on."""
     model_ct = ContentType.objects.get_for_model(RegisteredModel)
     team_ct = ContentType.objects.get_for_model(Team)
     codenames = [codename(s, RegisteredModel) for s in STAGES] + [codename(s, Team) for s in STAGES]
     base = Q(permission__codename__in=codenames, content_type__in=[model_ct, team_ct])
-    rows = list(
-        UserObjectPermission.objects.filter(base, user=user).values_list(
-            "permission__codename", "content_type_id", "object_pk"
-        )
-    ) + list(
-        GroupObjectPermission.objects.filter(base, group__user=user).values_list(
-            "permission__codename", "content_type_id", "object_pk"
+    rows = (
+        UserObjectPermission.objects.filter(base, user=user)
+        .values_list("permission__codename", "content_type_id", "object_pk")
+        .union(
+            GroupObjectPermission.objects.filter(base, group__user=user).values_list(
+                "permission__codename", "content_type_id", "object_pk"
+            )
         )
     )
     out: dict[str, tuple[set[int], set[int]]] = {s: (set(), set()) for s in STAGES}

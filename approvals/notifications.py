@@ -14,6 +14,7 @@ from django.urls import reverse
 from registry.stages import STAGE_LABELS
 
 from .models import TransitionRequest
+from .status import eligible_approver_ids, request_status
 
 
 def _link(request: TransitionRequest) -> str:
@@ -21,9 +22,6 @@ def _link(request: TransitionRequest) -> str:
 
 
 def _recipients(request: TransitionRequest, what: str) -> list[str]:
-    # Imported here: services import this module's task.
-    from .services.transitions import eligible_approver_ids, request_status
-
     User = get_user_model()
     if what == "rejected":
         ids = {request.requester_id}

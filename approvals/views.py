@@ -16,6 +16,7 @@ from . import services
 from .approvers import approvers
 from .digests import PART_LABELS
 from .models import TransitionRequest
+from .status import eligible_approver_ids, request_status
 
 
 def _request(pk: int) -> TransitionRequest:
@@ -30,8 +31,8 @@ def _request(pk: int) -> TransitionRequest:
 @login_required
 def request_detail(request, pk: int):
     tr = _request(pk)
-    status = services.request_status(tr)
-    eligible = services.eligible_approver_ids(tr, status.policy)
+    status = request_status(tr)
+    eligible = eligible_approver_ids(tr, status.policy)
     return render(
         request,
         "approvals/request_detail.html",

@@ -209,3 +209,27 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def approval_defaults(request):
+    """The default policies and the Governance and Break-glass groups come from a data
+    migration; a transactional test (live server, concurrency) flushes them, so they are
+    put back for every test that uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "live_server" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if marker is None and not transactional and "db" not in request.fixturenames:
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    import importlib
+
+    from django.apps import apps
+
+    defaults = importlib.import_module("approvals.migrations.0002_default_policies")
+    from approvals.models import Policy
+
+    if not Policy.objects.exists():
+        defaults.create_defaults(apps, None)
+        defaults.create_groups(apps, None)

@@ -150,6 +150,7 @@ def model_form_baseline(world: World) -> dict:
         "license": "MIT",
         "data_classification": "internal",
         "evaluation_coverage": "Last quarter.",
+        "risk_tier": "medium",
         "tags": "churn",
     }
 
@@ -302,6 +303,7 @@ def api_baselines(world: World) -> dict[str, dict]:
             "license": "MIT",
             "data_classification": "internal",
             "evaluation_coverage": "Last quarter.",
+            "risk_tier": "medium",
             "tags": ["churn"],
         },
         "models_update": {"description": "Predicts churn."},

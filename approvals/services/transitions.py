@@ -6,16 +6,14 @@ clicking at once, or two versions approved at once, are serialised), then checks
 changes it, and writes its audit event. Notifications are queued after commit.
 """
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import event_record
-from registry.errors import Conflict, RegistryError
-from registry.models import ModelVersion, RegisteredModel, StageChange
+from registry.errors import Conflict
+from registry.models import ModelVersion, RegisteredModel
 from registry.permissions import can_edit_model
 from registry.stages import (
     STAGE_LABELS,
@@ -28,8 +26,9 @@ from registry.stages import (
 
 from ..approvers import approver_ids, approvers
 from ..audit_actions import ApprovalAction
-from ..digests import PART_LABELS, changed_parts, digests_of
-from ..gates import Gate, as_rows, gate_results
+from ..digests import PART_LABELS
+from ..errors import ApprovalError
+from ..gates import as_rows
 from ..models import (
     PENDING_STATES,
     Decision,
@@ -40,96 +39,15 @@ from ..models import (
     TransitionRequest,
 )
 from ..policies import policy_for
+from ..status import (
+    RequestStatus,
+    previous_production,
+    production_version,
+    request_status,
+)
 from ..tasks import request_notify
 
 ROLLBACK_PERMISSION = "approvals.rollback_emergency"
-
-
-class ApprovalError(RegistryError):
-    """A request or review that cannot go ahead in the request's current state."""
-
-    status_code = 409
-
-
-# --- Reading the state of a request -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CountedApproval:
-    review: Review
-    stale: list[str]  # PART_LABELS keys that changed since; empty while it counts
-
-
-@dataclass(frozen=True)
-class RequestStatus:
-    """What a request has now: its policy, gates, approvals and whether it can apply."""
-
-    policy: Policy
-    policy_why: str
-    baseline: ModelVersion | None
-    digests: dict[str, str]
-    gates: list[Gate]
-    approvals: list[CountedApproval]  # each reviewer's latest approval, stale or not
-
-    @property
-    def gates_passed(self) -> bool:
-        return all(g.passed for g in self.gates)
-
-    @property
-    def counted(self) -> list[Review]:
-        return [a.review for a in self.approvals if not a.stale]
-
-    @property
-    def approvals_missing(self) -> int:
-        return max(0, self.policy.required_approvals - len(self.counted))
-
-
-def production_version(model: RegisteredModel) -> ModelVersion | None:
-    return (
-        ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION)
-        .select_related("model")
-        .first()
-    )
-
-
-ROLLBACK_GATE = Gate("Emergency rollback", "already applied; confirm it", "in Production", True)
-
-
-def request_status(request: TransitionRequest) -> RequestStatus:
-    """Evaluate `request` as it stands now (reads only)."""
-    version = request.version
-    applied = policy_for(request.model, request.to_stage)
-    baseline = production_version(request.model)
-    if baseline is not None and baseline.pk == version.pk:
-        baseline = None
-    gates = gate_results(version, applied.policy, to_stage=request.to_stage, baseline=baseline)
-    if request.kind == RequestKind.ROLLBACK_REVIEW:
-        gates[0] = ROLLBACK_GATE
-    baseline_id = (
-        request.baseline_id
-        if request.kind == RequestKind.ROLLBACK_REVIEW
-        else (baseline.pk if baseline else None)
-    )
-    now = digests_of(version, applied.policy, baseline_id)
-    latest: dict[int, Review] = {}
-    for review in request.reviews.select_related("reviewer").order_by("created_at", "id"):
-        latest[review.reviewer_id] = review
-    approvals = [
-        CountedApproval(r, changed_parts(r.digests, now))
-        for r in latest.values()
-        if r.decision == Decision.APPROVE
-    ]
-    return RequestStatus(applied.policy, applied.why, baseline, now, gates, approvals)
-
-
-def eligible_approver_ids(request: TransitionRequest, policy: Policy) -> set[int]:
-    """Who may still approve `request`: named approvers for its stage, minus the
-    requester and (under separation of duties) the version's author."""
-    ids = approver_ids(request.model, request.to_stage)
-    ids.discard(request.requester_id)
-    if policy.separation_of_duties:
-        ids.discard(request.version.created_by_id)
-    return ids
 
 
 # --- Helpers -------------------------------------------------------------------------
@@ -510,22 +428,6 @@ def transition_apply(*, actor, request: TransitionRequest) -> bool:
 
 
 # --- Emergency rollback ------------------------------------------------------------------
-
-
-def previous_production(model: RegisteredModel) -> ModelVersion | None:
-    """The version that was in Production before the current one, if it is archived."""
-    change = (
-        StageChange.objects.filter(
-            model=model,
-            from_stage=Stage.PRODUCTION,
-            kind__in=[StageChangeKind.SUPERSEDED, StageChangeKind.ROLLED_BACK],
-        )
-        .select_related("version")
-        .first()
-    )
-    if change is None or change.version.stage != Stage.ARCHIVED:
-        return None
-    return change.version
 
 
 @transaction.atomic

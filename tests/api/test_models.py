@@ -26,6 +26,7 @@ def payload(team, member):
         "license": "apache-2.0",
         "data_classification": "internal",
         "evaluation_coverage": "Hold-out of 2024 subscribers, per-plan slices.",
+        "risk_tier": "medium",
         "tags": ["churn", "Retention"],
     }
 

@@ -24,6 +24,7 @@ def payload(team, member):
         "license": "MIT",
         "data_classification": "internal",
         "evaluation_coverage": "Hold-out of 2024 subscribers.",
+        "risk_tier": "medium",
     }
 
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
+from approvals.errors import ApprovalError
 from approvals.models import RequestState, TransitionRequest
 from approvals.services import (
-    ApprovalError,
     approver_grant,
     review_approve,
     transition_apply,

@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from approvals.audit_actions import ApprovalAction
+from approvals.errors import ApprovalError
 from approvals.models import RequestKind, RequestState
 from approvals.services import (
-    ApprovalError,
     review_approve,
     review_reject,
     rollback_emergency,
@@ -291,3 +291,19 @@ def test_emergency_rollback_restores_the_previous_production_version(
     review.refresh_from_db()
     v1.refresh_from_db()
     assert review.state == RequestState.APPLIED and v1.stage == Stage.PRODUCTION
+
+
+def test_the_inbox_lists_what_waits_for_each_approver(
+    member, ready_version, approver, second_approver, django_assert_max_num_queries
+):
+    from approvals.selectors import inbox, inbox_count
+
+    request = transition_request(
+        actor=member, version=ready_version, to_stage="staging", reason=REASON
+    )
+    with django_assert_max_num_queries(4):
+        assert [r.pk for r in inbox(approver)] == [request.pk]
+        assert inbox_count(approver) == 1
+    assert inbox(member) == [] and inbox_count(member) == 0
+    review_reject(actor=second_approver, request=request, comment="Not yet.")
+    assert inbox(approver) == []

@@ -14,12 +14,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from approvals import services as approvals
+from approvals.audit_actions import ApprovalAction
 from audit import services as audit_services
 from audit.audit_actions import Action as AuditAction
 from audit.models import AuditEvent, ChainHead
 from audit.verification import chain_check
 from registry import services
 from registry.audit_actions import Action
+from registry.choices import CARD_SECTION_NAMES
 from registry.models import ModelCard
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +93,109 @@ def _token_revoke(c):
 
 
 # service name -> (the action it records, a setup returning the call to make)
+
+# --- approvals -------------------------------------------------------------------------
+
+REASON = "Passes every gate on the Q3 hold-out set."
+
+
+def _approver(c, name="carol", stages=("staging", "production")):
+    user = c.users.objects.create_user(name)
+    for stage in stages:
+        approvals.approver_grant(actor=c.admin, stage=stage, model=c.model, user=user)
+    return user
+
+
+def _fill_card(c, version):
+    services.card_update(
+        actor=c.member,
+        card=version.card,
+        sections={name: f"{name} text" for name in CARD_SECTION_NAMES},
+    )
+
+
+def _staging_request(c):
+    _fill_card(c, c.version)
+    return approvals.transition_request(
+        actor=c.member, version=c.version, to_stage="staging", reason=REASON
+    )
+
+
+def _transition_request(c):
+    _approver(c)
+    _fill_card(c, c.version)
+    return lambda: approvals.transition_request(
+        actor=c.member, version=c.version, to_stage="staging", reason=REASON
+    )
+
+
+def _transition_withdraw(c):
+    _approver(c)
+    request = _staging_request(c)
+    return lambda: approvals.transition_withdraw(actor=c.member, request=request)
+
+
+def _review_approve(c):
+    """One of the two approvals production needs: the approval alone is recorded."""
+    carol, dave = _approver(c), _approver(c, "dave")
+    request = _staging_request(c)
+    approvals.review_approve(actor=carol, request=request)  # now in staging
+    production = approvals.transition_request(
+        actor=c.member, version=c.version, to_stage="production", reason=REASON
+    )
+    return lambda: approvals.review_approve(actor=dave, request=production)
+
+
+def _review_reject(c):
+    carol = _approver(c)
+    request = _staging_request(c)
+    return lambda: approvals.review_reject(actor=carol, request=request, comment="Not yet.")
+
+
+def _transition_apply(c):
+    """A policy that needs no approval, blocked by an empty card until it is filled."""
+    approvals.policy_publish(
+        actor=c.admin,
+        stage="staging",
+        model=c.model,
+        rules={"required_approvals": 0, "required_sections": ["model_details"]},
+        reason="Staging this model needs no approval.",
+    )
+    request = approvals.transition_request(
+        actor=c.member, version=c.version, to_stage="staging", reason=REASON
+    )
+    _fill_card(c, c.version)
+    return lambda: approvals.transition_apply(actor=c.member, request=request)
+
+
+def _rollback_emergency(c):
+    from django.contrib.auth.models import Group
+
+    approvals.policy_publish(
+        actor=c.admin,
+        stage="production",
+        model=c.model,
+        rules={"required_approvals": 0, "allow_skip_staging": True},
+        reason="Production for this model in the test needs no approval.",
+    )
+    for _ in range(2):
+        version = c.make_version(c.model)
+        approvals.transition_request(
+            actor=c.member, version=version, to_stage="production", reason=REASON
+        )
+    breaker = c.users.objects.create_user("bree")
+    breaker.groups.add(Group.objects.get(name="Break-glass"))
+    breaker = c.users.objects.get(pk=breaker.pk)
+    return lambda: approvals.rollback_emergency(actor=breaker, model=c.model, reason=REASON)
+
+
+def _approver_revoke_stage(c):
+    user = _approver(c, stages=("production",))
+    return lambda: approvals.approver_revoke(
+        actor=c.admin, stage="production", model=c.model, user=user
+    )
+
+
 WRITES = {
     "team_create": (
         Action.TEAM_CREATED,
@@ -183,6 +289,41 @@ WRITES = {
         lambda c: (
             lambda: audit_services.export_record(
                 actor=c.auditor, kind="events-csv", filters={"action": "registry.model.updated"}
+            )
+        ),
+    ),
+    "transition_request": (ApprovalAction.REQUESTED, _transition_request),
+    "transition_withdraw": (ApprovalAction.WITHDRAWN, _transition_withdraw),
+    "review_approve": (ApprovalAction.APPROVED, _review_approve),
+    "review_reject": (ApprovalAction.REJECTED, _review_reject),
+    "transition_apply": (ApprovalAction.APPLIED, _transition_apply),
+    "rollback_emergency": (ApprovalAction.ROLLED_BACK, _rollback_emergency),
+    "policy_publish": (
+        ApprovalAction.POLICY_PUBLISHED,
+        lambda c: (
+            lambda: approvals.policy_publish(
+                actor=c.admin,
+                stage="production",
+                risk_tier="high",
+                rules={"required_approvals": 3},
+                reason="High-risk models need a third approver.",
+            )
+        ),
+    ),
+    "approver_grant": (
+        ApprovalAction.APPROVER_GRANTED,
+        lambda c: (
+            lambda: approvals.approver_grant(
+                actor=c.admin, stage="production", team=c.team, user=c.outsider
+            )
+        ),
+    ),
+    "approver_revoke": (ApprovalAction.APPROVER_REVOKED, _approver_revoke_stage),
+    "model_risk_tier_set": (
+        Action.MODEL_RISK_TIER_CHANGED,
+        lambda c: (
+            lambda: services.model_risk_tier_set(
+                actor=c.admin, model=c.model, risk_tier="high", reason="It now blocks payments."
             )
         ),
     ),

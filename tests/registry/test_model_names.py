@@ -45,6 +45,7 @@ def form_data(team, owner, name):
         "license": "MIT",
         "data_classification": "internal",
         "evaluation_coverage": "The payload corpus.",
+        "risk_tier": "medium",
         "tags": "",
     }
 

@@ -27,6 +27,7 @@ def form_data(team, owner, **overrides):
         "license": "MIT",
         "data_classification": "internal",
         "evaluation_coverage": "Last quarter, per plan type.",
+        "risk_tier": "medium",
         "tags": "churn",
         **overrides,
     }
@@ -48,6 +49,7 @@ def api_payload(team, owner):
         "license": "MIT",
         "data_classification": "internal",
         "evaluation_coverage": "Last quarter, per plan type.",
+        "risk_tier": "medium",
     }
 
 

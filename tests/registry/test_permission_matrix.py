@@ -69,6 +69,7 @@ def _post_data(name, team, owner):
             "license": "MIT",
             "data_classification": "internal",
             "evaluation_coverage": "Offline NDCG on last week's queries.",
+            "risk_tier": "medium",
             "tags": "search",
         }
     if name == "model_edit":
@@ -81,6 +82,7 @@ def _post_data(name, team, owner):
             "license": "proprietary",
             "data_classification": "confidential",
             "evaluation_coverage": "Hold-out of 2024-Q3 payments.",
+            "risk_tier": "medium",
             "tags": "fraud",
         }
     return {"intended_use": "Edited intended use.", "revision": 1}

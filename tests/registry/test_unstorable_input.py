@@ -26,6 +26,7 @@ def form(team, owner, **overrides):
         "license": "MIT",
         "data_classification": "internal",
         "evaluation_coverage": "Last quarter.",
+        "risk_tier": "medium",
         **overrides,
     }
 

@@ -3,12 +3,13 @@
 import re
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from registry.models import ModelVersion, RegisteredModel
 from registry.services import lineage_attach
-from registry.stages import Stage
+from registry.stages import Stage, StageChangeKind, stage_set
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,7 @@ def valid_form(team, owner, **overrides):
         "license": "apache-2.0",
         "data_classification": "internal",
         "evaluation_coverage": "Last quarter, per plan type.",
+        "risk_tier": "medium",
         "tags": "Retention, churn ,",
     }
     data.update(overrides)
@@ -283,8 +285,14 @@ def test_renaming_onto_a_taken_name_is_an_error_on_the_name(
 def test_the_production_version_is_named_even_when_not_on_the_page(signed_in, model, make_version):
     for _ in range(27):
         make_version(model, metrics=[])
-    # Stands in for an approved promotion (the approvals app is the only writer of stages).
-    ModelVersion.objects.filter(model=model, number=1).update(stage=Stage.PRODUCTION)
+    # Stands in for an approved promotion: the stage's own function, which only the
+    # approvals app calls (tests/approvals covers the real workflow).
+    with transaction.atomic():
+        stage_set(
+            version=ModelVersion.objects.get(model=model, number=1),
+            to_stage=Stage.PRODUCTION,
+            kind=StageChangeKind.APPLIED,
+        )
     html = signed_in.get(detail(model.name)).content.decode()
     assert "No version in production." not in html
     assert re.search(

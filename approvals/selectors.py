@@ -1,0 +1,96 @@
+"""Reads of approvals that pages and the API share: an approver's inbox, a model's and a
+version's requests. Each has its query shape decided here, with bounded work."""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from registry.models import ModelVersion, RegisteredModel
+
+from .approvers import grants_of_user
+from .models import PENDING_STATES, Review, TransitionRequest
+
+INBOX_LIMIT = 100
+HISTORY_LIMIT = 50
+
+
+def _waiting_filter(user) -> Q | None:
+    """Pending requests `user` may approve and has not reviewed (None: no grants)."""
+    scope = Q()
+    any_grant = False
+    for stage, (model_ids, team_ids) in grants_of_user(user).items():
+        if model_ids or team_ids:
+            any_grant = True
+            scope |= Q(to_stage=stage) & (
+                Q(model_id__in=model_ids) | Q(model__team_id__in=team_ids)
+            )
+    if not any_grant:
+        return None
+    return (
+        scope & ~Q(requester=user) & ~Q(policy__separation_of_duties=True, version__created_by=user)
+    )
+
+
+def _waiting(user) -> QuerySet[TransitionRequest] | None:
+    if not user.is_authenticated:
+        return None
+    where = _waiting_filter(user)
+    if where is None:
+        return None
+    reviewed = Review.objects.filter(request=OuterRef("pk"), reviewer=user)
+    return (
+        TransitionRequest.objects.filter(state__in=PENDING_STATES)
+        .filter(where)
+        .filter(~Exists(reviewed))
+    )
+
+
+def inbox(user, limit: int = INBOX_LIMIT) -> list[TransitionRequest]:
+    """The oldest `limit` pending requests waiting for `user`'s review: those they may
+    approve (a grant on the model or its team, for the request's stage, directly or via
+    a group), did not file, did not author under separation of duties, and have not
+    reviewed yet. Two queries."""
+    waiting = _waiting(user)
+    if waiting is None:
+        return []
+    return list(
+        waiting.select_related("model", "version", "requester", "policy").order_by(
+            "created_at", "id"
+        )[:limit]
+    )
+
+
+def inbox_count(user, cap: int = INBOX_LIMIT) -> int:
+    """How many requests wait for `user`, counted up to `cap` (the navigation shows
+    "99+" past it): two queries, bounded whatever the number of open requests."""
+    waiting = _waiting(user)
+    if waiting is None:
+        return 0
+    return waiting.values("pk")[: cap + 1].count()
+
+
+def requests_of_user(user, limit: int = INBOX_LIMIT) -> list[TransitionRequest]:
+    """The newest requests `user` filed, pending first."""
+    return list(
+        TransitionRequest.objects.filter(requester=user)
+        .select_related("model", "version")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def model_pending_requests(
+    model: RegisteredModel, limit: int = HISTORY_LIMIT
+) -> list[TransitionRequest]:
+    return list(
+        TransitionRequest.objects.filter(model=model, state__in=PENDING_STATES)
+        .select_related("version", "requester")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def version_requests(version: ModelVersion, limit: int = HISTORY_LIMIT) -> list[TransitionRequest]:
+    """The version's stage history: its requests, newest first, with their reviews."""
+    return list(
+        TransitionRequest.objects.filter(version=version)
+        .select_related("requester", "closed_by")
+        .prefetch_related("reviews__reviewer")
+        .order_by("-created_at", "-id")[:limit]
+    )
