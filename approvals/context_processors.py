@@ -1,0 +1,36 @@
+"""The navigation's "Reviews" count: how many requests wait for the signed-in user."""
+
+from django.utils.functional import cached_property
+
+from .selectors import inbox_count
+
+# Past this the navigation says "99+": counting further is work nobody reads.
+NAV_CAP = 99
+
+
+class ReviewsWaiting:
+    """Counted only when a page shows it (two queries), at most NAV_CAP + 1."""
+
+    def __init__(self, user):
+        self._user = user
+
+    @classmethod
+    def known(cls, count: int) -> "ReviewsWaiting":
+        waiting = cls(None)
+        waiting.__dict__["count"] = count
+        return waiting
+
+    @cached_property
+    def count(self) -> int:
+        return inbox_count(self._user, cap=NAV_CAP)
+
+    @property
+    def label(self) -> str:
+        return f"{NAV_CAP}+" if self.count > NAV_CAP else str(self.count)
+
+
+def reviews_waiting(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"reviews_waiting": ReviewsWaiting(user)}

@@ -1,0 +1,75 @@
+"""What requesting a stage change for a version would meet, before anyone files it: per
+target stage, whether the state machine and the policy allow the move, the gates as they
+stand now, and who would approve. Reads only; the request form shows it."""
+
+from dataclasses import dataclass
+
+from registry.models import ModelVersion
+from registry.stages import STAGE_LABELS, TARGET_STAGES, transition_problem
+
+from .approvers import approvers
+from .gates import Gate, gate_results
+from .models import PENDING_STATES, Policy, TransitionRequest
+from .policies import policy_for
+from .status import production_version
+
+
+@dataclass(frozen=True)
+class StageOption:
+    stage: str
+    label: str
+    problem: str  # why this move cannot be requested now; "" when it can
+    policy: Policy
+    policy_why: str
+    gates: list[Gate]
+    approvers: list
+    pending: TransitionRequest | None  # a request for this move already waiting
+
+    @property
+    def allowed(self) -> bool:
+        return not self.problem
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(g.passed for g in self.gates)
+
+
+def stage_options(version: ModelVersion) -> list[StageOption]:
+    """One entry per stage a request may target, other than the version's own stage."""
+    model = version.model
+    baseline = production_version(model)
+    if baseline is not None and baseline.pk == version.pk:
+        baseline = None
+    pending = {
+        r.to_stage: r
+        for r in TransitionRequest.objects.filter(version=version, state__in=PENDING_STATES)
+    }
+    options = []
+    for stage in TARGET_STAGES:
+        if stage == version.stage:
+            continue
+        applied = policy_for(model, stage)
+        problem = transition_problem(
+            version.stage, stage, allow_skip_staging=applied.policy.allow_skip_staging
+        )
+        waiting = pending.get(stage)
+        if not problem and waiting is not None:
+            problem = f"Request #{waiting.pk} for this move is already waiting."
+        gates = (
+            []
+            if problem
+            else gate_results(version, applied.policy, to_stage=stage, baseline=baseline)
+        )
+        options.append(
+            StageOption(
+                stage=stage,
+                label=STAGE_LABELS[stage],
+                problem=problem,
+                policy=applied.policy,
+                policy_why=applied.why,
+                gates=gates,
+                approvers=approvers(model, stage) if not problem else [],
+                pending=waiting,
+            )
+        )
+    return options
