@@ -94,3 +94,31 @@ def version_requests(version: ModelVersion, limit: int = HISTORY_LIMIT) -> list[
         .prefetch_related("reviews__reviewer")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def request_list(
+    user,
+    *,
+    states: list[str] | None = None,
+    to_stages: list[str] | None = None,
+    model_name: str = "",
+    waiting_for_me: bool = False,
+) -> QuerySet[TransitionRequest]:
+    """Requests, newest first, filtered for the API's list: by state, target stage, model
+    name (any case) and, with `waiting_for_me`, to those in `user`'s inbox. Unpaginated
+    (the caller slices it); rows carry their model, version, requester and closer."""
+    if waiting_for_me:
+        requests = _waiting(user)
+        if requests is None:
+            return TransitionRequest.objects.none()
+    else:
+        requests = TransitionRequest.objects.all()
+    if states:
+        requests = requests.filter(state__in=states)
+    if to_stages:
+        requests = requests.filter(to_stage__in=to_stages)
+    if model_name:
+        requests = requests.filter(model__name__lower=model_name.lower())
+    return requests.select_related("model", "version", "requester", "closed_by").order_by(
+        "-created_at", "-id"
+    )
