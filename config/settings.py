@@ -318,7 +318,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.openapi.strings_without_nul",
     ],
-    "ENUM_NAME_OVERRIDES": {"DataClassificationEnum": "registry.choices.DataClassification"},
+    "ENUM_NAME_OVERRIDES": {
+        "DataClassificationEnum": "registry.choices.DataClassification",
+        "StageEnum": "registry.stages.Stage",  # a version's stage, and a request's from_stage
+    },
 }
 
 # --- Security -------------------------------------------------------------------

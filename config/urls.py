@@ -3,6 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("registry.urls")),
+    # approvals' API first: registry's ends with the JSON 404 for unknown /api/ addresses.
+    path("api/", include("approvals.api.urls")),
     path("api/", include("registry.api.urls")),
     path("audit/", include("audit.urls")),
     path("approvals/", include("approvals.urls")),

@@ -60,3 +60,28 @@ def test_the_schema_generates_without_warnings_and_validates(tmp_path):
         if name.endswith("Request"):
             assert "stage" not in component.get("properties", {}), name
     assert "DataClassificationEnum" in schema["components"]["schemas"]
+
+
+def test_the_schema_describes_the_approvals_api(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    operations = {
+        op["operationId"]: (path, method)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+    }
+    assert operations["transition_requests_create"] == (
+        "/api/models/{name}/versions/{number}/transition-requests/",
+        "post",
+    )
+    assert operations["versions_gates_preview"] == (
+        "/api/models/{name}/versions/{number}/gates/",
+        "get",
+    )
+    for action in ("approve", "reject", "withdraw", "apply"):
+        assert operations[f"transition_requests_{action}"] == (
+            f"/api/transition-requests/{{id}}/{action}/",
+            "post",
+        )
+    assert operations["transition_requests_list"] == ("/api/transition-requests/", "get")
+    reject = schema["components"]["schemas"]["RejectRequest"]
+    assert reject["required"] == ["comment"] and reject["additionalProperties"] is False
