@@ -21,7 +21,7 @@ from .approvers import approvers
 from .context_processors import ReviewsWaiting
 from .digests import PART_LABELS
 from .forms import TransitionRequestForm
-from .models import Decision, TransitionRequest
+from .models import Decision, RequestKind, TransitionRequest
 from .preview import stage_options
 from .status import RequestStatus, eligible_approver_ids, request_status
 
@@ -138,14 +138,22 @@ def _approver_rows(tr: TransitionRequest, status: RequestStatus) -> list[dict]:
     return rows
 
 
+def _baseline(tr: TransitionRequest, status: RequestStatus) -> tuple:
+    """The version to compare the request's version with, and what it is to the request."""
+    if tr.kind == RequestKind.ROLLBACK_REVIEW:
+        return tr.baseline, "the version the rollback replaced"
+    if tr.is_pending:
+        return status.baseline, "the current production version"
+    return tr.baseline, "the production version when the request was filed"
+
+
 @login_required
 def request_detail(request, pk: int):
     tr = _request(pk)
     status = request_status(tr)
     eligible = eligible_approver_ids(tr, status.policy)
     version = tr.version
-    # Pending: against what is in Production now; closed: against what it was filed against.
-    baseline = status.baseline if tr.is_pending else tr.baseline
+    baseline, baseline_is = _baseline(tr, status)
     context = {
         "nav": "inbox",
         "tr": tr,
@@ -166,6 +174,7 @@ def request_detail(request, pk: int):
         "can_apply": tr.state == "blocked"
         and (can_edit_model(request.user, tr.model) or request.user.pk in eligible),
         "baseline": baseline,
+        "baseline_is": baseline_is,
         "card": card_for(version),
     }
     context["card_sections"] = card_sections(context["card"])

@@ -117,7 +117,7 @@ def test_the_review_page_compares_with_production_and_shows_the_card(
     request = transition_request(actor=member, version=v2, to_stage="production", reason=REASON)
     client.force_login(approver)
     page = _text(client.get(reverse("approvals:request", args=[request.pk])))
-    assert "A is <a" in page and "v1 · 1.0.0</a>, in Production now" in page
+    assert "v1 · 1.0.0</a>, the current production version; B is this request" in page
     # metric deltas per metric and dataset
     metrics = page[page.index('id="compare-metrics"') :]
     assert "<td>auc</td><td>holdout</td>" in metrics and "+0.14" in metrics
@@ -190,6 +190,9 @@ def test_a_rejection_needs_a_comment_and_the_requester_reads_it(
         actor=member, version=ready_version, to_stage="staging", reason=REASON
     )
     client.force_login(approver)
+    assert "has no version in Production to compare with." in _text(
+        client.get(reverse("approvals:request", args=[request.pk]))
+    )
     url = reverse("approvals:reject", args=[request.pk])
     refused = _text(client.post(url, {"comment": "  "}, follow=True))
     assert "Say why you reject it; the requester reads this." in refused
@@ -358,3 +361,25 @@ def test_the_version_page_says_which_card_sections_were_reviewed_for_it(
     assert '<span class="badge reviewed">reviewed</span>' in intended[: intended.index("</li>")]
     details = summary[summary.index('id="review-model_details"') :]
     assert "inherited from v1, not reviewed" in details[: details.index("</li>")]
+
+
+def test_a_rollback_review_compares_with_the_version_it_replaced(
+    client, member, model, make_ready_version, promote, approver, django_user_model
+):
+    from django.contrib.auth.models import Group
+
+    from approvals.services import rollback_emergency
+
+    v1, v2 = make_ready_version(model), make_ready_version(model)
+    for v in (v1, v2):
+        promote(v, "staging")
+        promote(v, "production")
+    breaker = django_user_model.objects.create_user("bree", "bree@example.com", "pw")
+    breaker.groups.add(Group.objects.get(name="Break-glass"))
+    breaker = django_user_model.objects.get(pk=breaker.pk)
+    review = rollback_emergency(actor=breaker, model=model, reason="v2 doubles the false positives")
+    client.force_login(approver)
+    page = _text(client.get(reverse("approvals:request", args=[review.pk])))
+    assert "Review of an emergency rollback" in page
+    assert "v2 · 2.0.0</a>, the version the rollback replaced; B is this request" in page
+    assert 'id="compare-metrics"' in page and 'id="approve-button"' in page

@@ -161,3 +161,42 @@ def test_a_rejection_with_a_comment_reaches_the_requester(
     screenshot(alice, "approvals-rejected")
     alice.goto("/models/fraud-scorer/v/2/")
     expect(alice.locator(".page-head .badge")).to_have_text("Staging")
+
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 3,
+}
+PAGE_WIDTH = "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+
+
+def test_the_approval_pages_fit_a_phone_and_run_under_the_policy(
+    browser, live_server, fraud, member, password, approver
+):
+    from approvals.services import transition_request
+
+    from .test_csp_browser import Watcher
+
+    request = transition_request(
+        actor=member, version=fraud["v2"], to_stage="production", reason=REASON
+    )
+    pages = {
+        approver: (APPROVER_PASSWORD, ["/approvals/inbox/", f"/approvals/requests/{request.pk}/"]),
+        member: (password, ["/approvals/new/fraud-scorer/1/", "/models/fraud-scorer/v/2/"]),
+    }
+    for user, (secret, urls) in pages.items():
+        context = browser.new_context(base_url=live_server.url, locale="en-US", **PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            watcher = Watcher(page)
+            signed_in(page, user, secret)
+            for url in urls:
+                watcher.visit(url)
+                fit = page.evaluate(PAGE_WIDTH)
+                assert fit["scroll"] <= fit["inner"] == 390, (url, fit)
+            screenshot(page, f"approvals-phone-{user.get_username()}")
+        finally:
+            context.close()
