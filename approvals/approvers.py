@@ -130,3 +130,22 @@ def grants_of_user(user) -> dict[str, tuple[set[int], set[int]]]:
         stage = code.split("_")[1]
         out[stage][0 if ct_id == model_ct.pk else 1].add(int(pk))
     return out
+
+
+def approver_names_by_stage(model: RegisteredModel) -> dict[str, list[str]]:
+    """{stage: sorted usernames} of the active users who may approve `model` into each
+    stage, directly or through a group, on the model or team-wide (one query): what the
+    model page lists."""
+    q = Q()
+    for stage in STAGES:
+        q |= _grant_filter(model, stage)
+    direct = UserObjectPermission.objects.filter(q, user__is_active=True).values_list(
+        "permission__codename", "user__username"
+    )
+    via_group = GroupObjectPermission.objects.filter(q, group__user__is_active=True).values_list(
+        "permission__codename", "group__user__username"
+    )
+    out: dict[str, set[str]] = {stage: set() for stage in STAGES}
+    for code, username in direct.union(via_group):
+        out[code.split("_")[1]].add(username)
+    return {stage: sorted(names, key=str.lower) for stage, names in out.items()}

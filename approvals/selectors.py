@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from registry.models import ModelVersion, RegisteredModel
 
 from .approvers import grants_of_user
-from .models import PENDING_STATES, Review, TransitionRequest
+from .models import PENDING_STATES, Policy, RequestKind, Review, TransitionRequest
 
 INBOX_LIMIT = 100
 HISTORY_LIMIT = 50
@@ -121,4 +121,34 @@ def request_list(
         requests = requests.filter(model__name__lower=model_name.lower())
     return requests.select_related("model", "version", "requester", "closed_by").order_by(
         "-created_at", "-id"
+    )
+
+
+def open_rollback_review(
+    model: RegisteredModel, pending: list[TransitionRequest] | None = None
+) -> TransitionRequest | None:
+    """The pending follow-up review of an emergency rollback of `model`, if any. Given the
+    model's pending requests (model_pending_requests) it looks there first and queries only
+    when that list was cut at its limit."""
+    if pending is not None:
+        found = next((r for r in pending if r.kind == RequestKind.ROLLBACK_REVIEW), None)
+        if found is not None or len(pending) < HISTORY_LIMIT:
+            return found
+    return (
+        TransitionRequest.objects.filter(
+            model=model, kind=RequestKind.ROLLBACK_REVIEW, state__in=PENDING_STATES
+        )
+        .select_related("version", "requester")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def policy_list() -> list[Policy]:
+    """Every policy version, current and superseded, with its team, model and publisher
+    (one query): the policies page groups them."""
+    return list(
+        Policy.objects.select_related("team", "model", "published_by").order_by(
+            "stage", "risk_tier", "scope", "team__name", "model__name", "-number"
+        )
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import governance_views, views
 
 app_name = "approvals"
 
@@ -12,4 +12,19 @@ urlpatterns = [
     path("requests/<int:pk>/reject/", views.request_reject, name="reject"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="withdraw"),
     path("requests/<int:pk>/apply/", views.request_apply, name="apply"),
+]
+
+# Governance: named approvers and risk tier of a model, policies, break-glass rollback.
+urlpatterns += [
+    path("models/<str:name>/approvers/", governance_views.model_approvers, name="model_approvers"),
+    path("models/<str:name>/approvers/add/", governance_views.approver_add, name="approver_add"),
+    path(
+        "models/<str:name>/approvers/remove/",
+        governance_views.approver_remove,
+        name="approver_remove",
+    ),
+    path("models/<str:name>/risk-tier/", governance_views.risk_tier_set, name="risk_tier_set"),
+    path("models/<str:name>/rollback/", governance_views.rollback, name="rollback"),
+    path("policies/", governance_views.policies, name="policies"),
+    path("policies/publish/", governance_views.policy_publish, name="policy_publish"),
 ]

@@ -10,8 +10,10 @@ from registry.services import lineage_attach
 
 pytestmark = pytest.mark.django_db
 
-# The benchmark budget for a model page (10,000 versions: p95 <= 60 ms, <= 12 queries).
-MODEL_PAGE_MAX_QUERIES = 12
+# The benchmark budget for a model page (10,000 versions: p95 <= 60 ms, <= 15 queries).
+# It was 12 before the page showed approvals (issue 9): the policies that apply, who may
+# approve and the open requests cost one query each (tests/approvals/test_model_page.py).
+MODEL_PAGE_MAX_QUERIES = 15
 
 
 def queries(client, url: str, params=None) -> int:
