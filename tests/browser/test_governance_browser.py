@@ -1,0 +1,128 @@
+"""Governance staff name two production approvers of a model in a real browser; the model
+page then shows them and the policy that applies; later a break-glass user rolls a bad
+release back and the model page flags the open follow-up review."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+
+from registry.choices import CARD_SECTION_NAMES
+
+from .conftest import TIMEOUT_MS, screenshot, signed_in
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+REASON = "Beats the current model on the Q3 hold-out; fraud ops signed off."
+
+
+def new_page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+def ready_version(model, member, make_version):
+    from registry.services import card_update
+
+    version = make_version(
+        model,
+        run_system="mlflow",
+        run_id="run-42",
+        data_versions=[
+            {"dataset": "payments", "version_or_uri": "v2024.3", "classification": "confidential"}
+        ],
+    )
+    card_update(
+        actor=member,
+        card=version.card,
+        sections={name: f"{name} for v{version.number}" for name in CARD_SECTION_NAMES},
+    )
+    version.refresh_from_db()
+    return version
+
+
+def promote(version, stage, member, reviewers):
+    from approvals.services import review_approve, transition_request
+
+    request = transition_request(actor=member, version=version, to_stage=stage, reason=REASON)
+    for reviewer in reviewers:
+        request.refresh_from_db()
+        if request.is_pending:
+            review_approve(actor=reviewer, request=request)
+
+
+def test_governance_names_approvers_and_break_glass_rolls_back(
+    page, browser, live_server, model, member, admin_user, django_user_model, password,
+    make_version,
+):  # fmt: skip
+    from approvals.services import approver_grant
+
+    gina = django_user_model.objects.create_user("gina", "gina@example.com", password)
+    gina.groups.add(Group.objects.get(name="Governance"))
+    carol = django_user_model.objects.create_user("carol", "carol@example.com", password)
+    dave = django_user_model.objects.create_user("dave", "dave@example.com", password)
+    bree = django_user_model.objects.create_user("bree", "bree@example.com", password)
+    bree.groups.add(Group.objects.get(name="Break-glass"))
+
+    # Governance names carol and dave for Production in the browser.
+    signed_in(page, gina, password)
+    page.goto(f"/models/{model.name}/")
+    assert "nobody is named yet" in page.locator("#approvals-production").inner_text()
+    page.click("#approvers-settings")
+    page.wait_for_url(f"**/approvals/models/{model.name}/approvers/")
+    for name in ("carol", "dave"):
+        page.fill("#id_user", name)
+        page.select_option("#id_stage", "production")
+        page.select_option("#id_on", "model")
+        page.click("#add-approver-button")
+        assert (
+            f"{name} may now approve moves into Production"
+            in page.locator(".messages").inner_text()
+        )
+    grants = page.locator("#grants tbody").inner_text()
+    assert "carol" in grants and "dave" in grants
+    screenshot(page, "governance-approvers")
+
+    page.click(f"nav.breadcrumbs >> text={model.name}")
+    production = page.locator("#approvals-production")
+    text = production.inner_text()
+    assert "Who may approve: carol, dave" in text
+    assert "Organisation default" in text and "organisation default for medium-risk" in text
+    assert "2 distinct named approvers" in text
+    assert page.locator("#risk-tier").inner_text() == "Medium risk"
+    screenshot(page, "model-page-approvals")
+
+    # Two releases reach production through the workflow; v2 replaces v1.
+    for stage in ("staging", "archived"):
+        for user in (carol, dave):
+            approver_grant(actor=admin_user, stage=stage, model=model, user=user)
+    v1, v2 = ready_version(model, member, make_version), ready_version(model, member, make_version)
+    for version in (v1, v2):
+        promote(version, "staging", member, [carol, dave])
+        promote(version, "production", member, [carol, dave])
+
+    # Bree breaks the glass: v1 goes back, with a reason, and the model page flags it.
+    bree_page = signed_in(new_page(browser, live_server), bree, password)
+    bree_page.goto(f"/models/{model.name}/")
+    assert bree_page.locator("#rollback-flag").count() == 0
+    bree_page.click("#rollback-button")
+    bree_page.wait_for_url(f"**/approvals/models/{model.name}/rollback/")
+    bree_page.fill("#rollback-reason", "v2 doubles the false positives at checkout.")
+    bree_page.click("#confirm-rollback")
+    bree_page.wait_for_url("**/approvals/requests/*/")
+    assert "back in Production" in bree_page.locator(".messages").inner_text()
+    review_url = bree_page.url
+
+    page.goto(f"/models/{model.name}/")
+    flag = page.locator("#rollback-flag")
+    assert "Emergency rollback under review." in flag.inner_text()
+    assert "bree put v1 back in Production" in flag.inner_text()
+    screenshot(page, "model-page-rollback-flag", full_page=False)
+    page.click("#rollback-review-link")
+    page.wait_for_url(review_url)
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    assert (v1.stage, v2.stage) == ("production", "archived")
