@@ -192,7 +192,9 @@ def policy_initial(policy: Policy) -> dict[str, Any]:
 class ThresholdForm(forms.Form):
     metric = forms.CharField(max_length=100)
     dataset = forms.CharField(max_length=200, required=False)
-    comparator = forms.ChoiceField(choices=Comparator.choices)
+    # The select shows its first option: as the initial value, a row left blank is
+    # unchanged and ignored rather than a row missing its metric.
+    comparator = forms.ChoiceField(choices=Comparator.choices, initial=Comparator.GTE)
     value = forms.FloatField()
 
 

@@ -62,6 +62,8 @@ def publish_data(**overrides) -> dict:
         "thresholds-0-dataset": "holdout",
         "thresholds-0-comparator": ">=",
         "thresholds-0-value": "0.85",
+        # A blank row as a browser sends it: its select still has its first option.
+        "thresholds-1-comparator": ">=",
         "regression-TOTAL_FORMS": "1",
         "regression-INITIAL_FORMS": "0",
         "regression-0-metric": "auc",
