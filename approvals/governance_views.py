@@ -126,14 +126,18 @@ def approver_remove(request, name: str):
         return redirect("approvals:model_approvers", name=model.name)
     d = form.cleaned_data
     on_model = d["on"] == ON_MODEL
-    services.approver_revoke(
-        actor=request.user,
-        stage=d["stage"],
-        model=model if on_model else None,
-        team=None if on_model else model.team,
-        user=d["user"],
-        group=d["group"],
-    )
+    try:
+        services.approver_revoke(
+            actor=request.user,
+            stage=d["stage"],
+            model=model if on_model else None,
+            team=None if on_model else model.team,
+            user=d["user"],
+            group=d["group"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("approvals:model_approvers", name=model.name)
     holder = d["user"].get_username() if d["user"] else f"group {d['group'].name}"
     messages.success(
         request, f"{holder} no longer approves moves into {STAGE_LABELS[d['stage']]} here."
