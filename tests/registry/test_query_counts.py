@@ -11,8 +11,10 @@ from registry.services import lineage_attach
 pytestmark = pytest.mark.django_db
 
 # The benchmark budget for a model page (10,000 versions: p95 <= 60 ms, <= 15 queries).
-# It was 12 before the page showed approvals (issue 9): the policies that apply, who may
-# approve and the open requests cost one query each (tests/approvals/test_model_page.py).
+# It was 12 before issue 9: the navigation's review count costs one query, and the page's
+# approvals section three (the policies that apply, who may approve, the open requests;
+# tests/approvals/test_model_page.py pins them). A member's page now takes 14, an
+# outsider's 15 (their edit permission is one more), an admin's 11.
 MODEL_PAGE_MAX_QUERIES = 15
 
 
