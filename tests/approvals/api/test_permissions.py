@@ -3,9 +3,12 @@ reads are open to every token holder (as the pages are); each write is refused, 
 the service's message, to everyone but those the workflow names."""
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
+from approvals.audit_actions import ApprovalAction
 from approvals.services import transition_request
+from audit.models import ActorKind, AuditEvent
 
 from ..conftest import REASON
 
@@ -80,3 +83,46 @@ def test_only_the_owning_team_may_request(request, ready_version, approver, who,
         {"to_stage": "staging", "reason": REASON},
     )
     assert response.status_code == expected
+
+
+def test_a_token_approval_is_audited_as_a_token_action(carol, filed):
+    assert carol.post(f"/api/transition-requests/{filed.pk}/approve/").status_code == 200
+    event = AuditEvent.objects.get(action=ApprovalAction.APPROVED)
+    assert event.actor_kind == ActorKind.TOKEN and event.actor.username == "carol"
+
+
+def test_a_session_write_without_csrf_is_a_json_403(approver, filed):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(approver)
+    response = client.post(f"/api/transition-requests/{filed.pk}/approve/")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not filed.reviews.exists()
+
+
+def test_a_signed_in_session_reads_requests(approver, filed):
+    client = Client()
+    client.force_login(approver)
+    assert client.get(f"/api/transition-requests/{filed.pk}/").json()["you"]["approve"] is True
+
+
+@pytest.mark.parametrize(
+    "url, detail",
+    [
+        (
+            "/api/transition-requests/abc/",
+            "No API endpoint at /api/transition-requests/abc/; "
+            "the endpoints are listed at /api/docs/.",
+        ),
+        (
+            "/api/transition-requests",
+            "No API endpoint at /api/transition-requests; the endpoints are listed at "
+            "/api/docs/. Addresses end with a slash.",
+        ),
+    ],
+)
+def test_unknown_addresses_next_to_the_approvals_api_are_json_404s(alice, url, detail):
+    for method in (alice.get, alice.post):
+        response = method(url)
+        assert response.status_code == 404
+        assert response.json() == {"detail": detail}
