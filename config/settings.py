@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "registry",
     "approvals",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

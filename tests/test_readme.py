@@ -5,14 +5,24 @@ from pathlib import Path
 
 from django.core.management.commands.runserver import naiveip_re
 
-from registry.management.commands.rundemo import Command as RunDemo
+from demo.management.commands.rundemo import Command as RunDemo
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 # Backticked paths and Markdown link targets.
 CODE = re.findall(r"`([^`\s]+)`", README)
 LINKS = re.findall(r"\]\(([^)\s]+)\)", README)
-SOURCE_DIRS = {"config", "registry", "audit", "approvals", "bench", "tests", "static", "templates"}
+SOURCE_DIRS = {
+    "config",
+    "registry",
+    "audit",
+    "approvals",
+    "demo",
+    "bench",
+    "tests",
+    "static",
+    "templates",
+}
 
 
 def test_it_points_at_no_file_outside_the_repository():

@@ -1,1 +1,3 @@
-"""Demo content: a realistic organisation built through the services (see build.py)."""
+"""The bulk synthetic catalog for load tests and benchmarks (`manage.py synth`). The
+hand-written demo organisation is the top-level `demo` app: it calls approvals, which
+registry must not import."""

@@ -14,6 +14,11 @@ DEMO_PASSWORD = "modelgate-demo"
 MARKER_TEAM = "Fraud & Risk"
 
 
+# A group of approvers: the critical AML model needs a third production approver, and
+# names this group rather than a person so the committee's membership can change.
+MODEL_RISK_GROUP = "Model Risk Committee"
+
+
 @dataclass(frozen=True)
 class Person:
     username: str
@@ -24,7 +29,8 @@ class Person:
     maintains: tuple[str, ...] = ()  # of `teams`, the ones this person maintains
     superuser: bool = False
     auditor: bool = False
-    approves: tuple[str, ...] = ()  # model names this person may approve
+    governance: bool = False  # in the Governance group: names approvers, publishes policies
+    groups: tuple[str, ...] = ()  # other groups (approver grants can name a group)
 
 
 TEAMS = [
@@ -59,27 +65,28 @@ PEOPLE = [
         "grace",
         "Grace",
         "Okafor",
-        "approver (fraud & vision models)",
-        approves=(
-            "card-fraud-scorer",
-            "chargeback-predictor",
-            "aml-transaction-monitor",
-            "credit-limit-recommender",
-            "id-document-verifier",
-        ),
+        "approver (Fraud & Risk, Vision)",
+    ),
+    Person(
+        "tomas",
+        "Tomas",
+        "Lindqvist",
+        "approver (Fraud & Risk, Vision)",
     ),
     Person(
         "dmitri",
         "Dmitri",
         "Petrov",
-        "approver (search & NLP models)",
-        approves=(
-            "product-search-ranker",
-            "home-feed-recommender",
-            "support-intent-classifier",
-            "reply-suggestion-generator",
-        ),
+        "approver (Search, Customer Care)",
     ),
+    Person(
+        "nadia",
+        "Nadia",
+        "Karimi",
+        "approver (Search, Customer Care, Model Risk Committee)",
+        groups=(MODEL_RISK_GROUP,),
+    ),
+    Person("helen", "Helen", "Brandt", "governance (Governance group)", governance=True),
     Person("audrey", "Audrey", "Laurent", "auditor (Auditors group)", auditor=True),
 ]
 
@@ -110,7 +117,10 @@ class ModelSpec:
     uploads: tuple[str, ...] = ()  # labels that get a small uploaded artifact
     no_artifact: tuple[str, ...] = ()  # labels registered before the artifact exists
     run_system: str = "mlflow"
-    risk_tier: str = "medium"
+    risk_tier: str = "medium"  # low / medium / high / critical: selects the policies
+    # A "full" card's newest version normally leaves some inherited sections unreviewed,
+    # as a fresh retrain would; True reviews them all, so the version can pass every gate.
+    newest_card_complete: bool = False
 
 
 FINE = "fine_tuned_from"
@@ -121,6 +131,7 @@ MODELS = [
     ModelSpec(
         name="card-fraud-scorer",
         team="Fraud & Risk",
+        risk_tier="high",
         owner="priya",
         description=(
             "Gradient-boosted trees scoring every card-not-present payment for fraud "
@@ -159,10 +170,12 @@ MODELS = [
         },
         parents={"2.0.0": (("card-fraud-scorer", "1.2.0", DERIVED),)},
         uploads=("1.0.0", "2.1.0"),
+        newest_card_complete=True,  # 2.1.0 is the README's walk: ready for production
     ),
     ModelSpec(
         name="chargeback-predictor",
         team="Fraud & Risk",
+        risk_tier="medium",
         owner="marco",
         description=(
             "Predicts which settled payments will turn into a chargeback within 120 days, "
@@ -192,6 +205,7 @@ MODELS = [
     ModelSpec(
         name="aml-transaction-monitor",
         team="Fraud & Risk",
+        risk_tier="critical",
         owner="priya",
         description=(
             "Flags account activity patterns consistent with money laundering (structuring, "
@@ -229,6 +243,7 @@ MODELS = [
     ModelSpec(
         name="credit-limit-recommender",
         team="Fraud & Risk",
+        risk_tier="high",
         owner="marco",
         description="Recommends an initial credit limit for new pay-later customers.",
         purpose="Set the starting limit shown in the pay-later onboarding flow.",
@@ -249,6 +264,7 @@ MODELS = [
     ModelSpec(
         name="product-search-ranker",
         team="Search & Recommendations",
+        risk_tier="medium",
         owner="chen",
         description=(
             "LambdaMART ranker that orders product search results from 120 query, product "
@@ -283,6 +299,7 @@ MODELS = [
     ModelSpec(
         name="query-embedding-encoder",
         team="Search & Recommendations",
+        risk_tier="low",
         owner="lena",
         description=(
             "Sentence-transformer that embeds search queries and product titles into one "
@@ -313,6 +330,7 @@ MODELS = [
     ModelSpec(
         name="home-feed-recommender",
         team="Search & Recommendations",
+        risk_tier="medium",
         owner="chen",
         description=(
             "Two-tower recommender that fills the personalised home feed, with a light "
@@ -344,6 +362,7 @@ MODELS = [
     ModelSpec(
         name="query-spell-corrector",
         team="Search & Recommendations",
+        risk_tier="low",
         owner="lena",
         description="Character-level sequence-to-sequence model that corrects misspelt queries.",
         purpose="Rewrite misspelt search queries before retrieval ('did you mean').",
@@ -364,6 +383,7 @@ MODELS = [
     ModelSpec(
         name="customer-care-base-lm",
         team="Customer Care NLP",
+        risk_tier="low",
         owner="sofia",
         description=(
             "A DistilRoBERTa encoder further pre-trained on two years of anonymised support "
@@ -392,6 +412,7 @@ MODELS = [
     ModelSpec(
         name="support-intent-classifier",
         team="Customer Care NLP",
+        risk_tier="medium",
         owner="sofia",
         description="Classifies incoming support messages into 48 intents for routing.",
         purpose="Route each new ticket to the right queue and suggest a help-centre article.",
@@ -422,6 +443,7 @@ MODELS = [
     ModelSpec(
         name="ticket-sentiment-analyzer",
         team="Customer Care NLP",
+        risk_tier="low",
         owner="lena",
         description="Scores customer sentiment and escalation risk for each ticket message.",
         purpose="Escalate angry or at-risk customers to senior agents before SLA breach.",
@@ -448,6 +470,7 @@ MODELS = [
     ModelSpec(
         name="reply-suggestion-generator",
         team="Customer Care NLP",
+        risk_tier="high",
         owner="sofia",
         description=(
             "Encoder-decoder model that drafts a reply for the agent from the ticket and the "
@@ -482,6 +505,7 @@ MODELS = [
     ModelSpec(
         name="document-ocr-extractor",
         team="Vision",
+        risk_tier="medium",
         owner="omar",
         description=(
             "Detects text regions on scanned invoices and ID documents and reads them "
@@ -513,6 +537,7 @@ MODELS = [
     ModelSpec(
         name="id-document-verifier",
         team="Vision",
+        risk_tier="high",
         owner="omar",
         description=(
             "Checks that an uploaded identity document is genuine and matches the applicant "
@@ -548,6 +573,7 @@ MODELS = [
     ModelSpec(
         name="product-image-tagger",
         team="Vision",
+        risk_tier="low",
         owner="omar",
         description="Multi-label classifier that tags product photos with 900 attributes.",
         purpose="Fill missing catalogue attributes (colour, pattern, material) for search facets.",
@@ -578,3 +604,299 @@ GRANTS = [
     ("id-document-verifier", "priya"),
     ("query-embedding-encoder", "sofia"),
 ]
+
+# --- Named approvers (approvals.services.approver_grant, by the governance user) ----------
+APPROVER_STAGES = ("staging", "production", "archived")
+# Every model of the team, present and future.
+TEAM_APPROVERS = {"Fraud & Risk": ("grace", "tomas")}
+# One model at a time.
+MODEL_APPROVERS = {
+    "product-search-ranker": ("dmitri", "nadia"),
+    "query-embedding-encoder": ("dmitri", "nadia"),
+    "home-feed-recommender": ("dmitri", "nadia"),
+    "query-spell-corrector": ("dmitri", "nadia"),
+    "customer-care-base-lm": ("dmitri", "nadia"),
+    "support-intent-classifier": ("dmitri", "nadia"),
+    "ticket-sentiment-analyzer": ("dmitri", "nadia"),
+    "reply-suggestion-generator": ("dmitri", "nadia"),
+    "document-ocr-extractor": ("grace", "tomas"),
+    "id-document-verifier": ("grace", "tomas"),
+    "product-image-tagger": ("grace", "tomas"),
+}
+# A group: the critical AML model needs three production approvals.
+GROUP_APPROVERS = {"aml-transaction-monitor": (MODEL_RISK_GROUP,)}
+
+
+# --- Stage history, made through the approvals services in this order ----------------------
+@dataclass(frozen=True)
+class Step:
+    """One transition request: `requester` files it for version `number`, then each of
+    `approvals` approves in turn. Fewer approvals than the policy needs leave it
+    waiting; `rejected` = (reviewer, comment) turns it down instead."""
+
+    model: str
+    number: int
+    to_stage: str
+    requester: str
+    reason: str
+    approvals: tuple[str, ...] = ()
+    rejected: tuple[str, str] | None = None
+
+
+STAGING, PRODUCTION = "staging", "production"
+
+HISTORY = [
+    # Fraud & Risk (team-wide approvers grace and tomas; the AML model also needs the
+    # Model Risk Committee for Production).
+    Step(
+        "card-fraud-scorer",
+        3,
+        STAGING,
+        "priya",
+        "Shadow scoring next to 1.1.0 for two weeks before it takes traffic.",
+        ("grace",),
+    ),
+    Step(
+        "card-fraud-scorer",
+        3,
+        PRODUCTION,
+        "priya",
+        "Two weeks of shadow scoring: 11% fewer false declines at the same fraud catch rate.",
+        ("grace", "tomas"),
+    ),
+    Step(
+        "card-fraud-scorer",
+        4,
+        STAGING,
+        "priya",
+        "2.0.0 adds merchant-history features; shadow it against 1.2.0 in Staging.",
+        ("tomas",),
+    ),
+    Step(
+        "card-fraud-scorer",
+        4,
+        PRODUCTION,
+        "priya",
+        "Shadow results hold in every market; fraud operations agreed the new thresholds.",
+        ("tomas", "grace"),
+    ),
+    Step(
+        "card-fraud-scorer",
+        5,
+        STAGING,
+        "priya",
+        "2.1.0 retrained on the newest snapshot; shadow it before asking for Production.",
+        ("grace",),
+    ),
+    Step(
+        "chargeback-predictor",
+        3,
+        STAGING,
+        "marco",
+        "Nightly batch run on the Q2 settlements to compare reserve levels with 1.0.0.",
+        ("tomas",),
+    ),
+    Step(
+        "chargeback-predictor",
+        3,
+        PRODUCTION,
+        "marco",
+        "Reserve levels from the batch comparison were reviewed and accepted by finance.",
+        ("grace", "tomas"),
+    ),
+    Step(
+        "aml-transaction-monitor",
+        3,
+        STAGING,
+        "priya",
+        "Parallel run with the current alert rules for one month, as compliance requires.",
+        ("grace", "tomas"),
+    ),
+    Step(
+        "aml-transaction-monitor",
+        3,
+        PRODUCTION,
+        "priya",
+        "Parallel run found every alert the rules found plus 14 confirmed mule accounts.",
+        ("grace", "tomas", "nadia"),
+    ),
+    # Search & Recommendations (per-model approvers dmitri and nadia).
+    Step(
+        "product-search-ranker",
+        2,
+        STAGING,
+        "chen",
+        "Interleaving test against 3.0.0 on 5% of search traffic.",
+        ("dmitri",),
+    ),
+    Step(
+        "product-search-ranker",
+        2,
+        PRODUCTION,
+        "chen",
+        "Interleaving preferred 3.1.0 on head and torso queries; tail queries are flat.",
+        ("dmitri", "nadia"),
+    ),
+    Step(
+        "product-search-ranker",
+        3,
+        STAGING,
+        "chen",
+        "3.2.0 adds stock-aware features; A/B test it on 10% of traffic.",
+        ("nadia",),
+    ),
+    # Waiting for its second approval.
+    Step(
+        "product-search-ranker",
+        3,
+        PRODUCTION,
+        "chen",
+        "The A/B test gained 1.8% search conversion with no latency cost.",
+        ("dmitri",),
+    ),
+    Step(
+        "query-embedding-encoder",
+        2,
+        PRODUCTION,
+        "lena",
+        "Low-risk retrieval model: straight to Production, the ranker guards what is shown.",
+        ("nadia",),
+    ),
+    Step(
+        "home-feed-recommender",
+        2,
+        STAGING,
+        "chen",
+        "First two-tower version; replay-evaluate it on 14 days of sessions.",
+        ("dmitri",),
+    ),
+    # Approved, but blocked: its card lacks sections the production policy requires.
+    Step(
+        "home-feed-recommender",
+        2,
+        PRODUCTION,
+        "chen",
+        "Replay evaluation beats the popularity baseline on returning shoppers by 9%.",
+        ("dmitri", "nadia"),
+    ),
+    Step(
+        "ticket-sentiment-analyzer",
+        2,
+        STAGING,
+        "lena",
+        "Escalation flag to be tried by the senior agents' queue first.",
+    ),
+    # Customer Care NLP (per-model approvers dmitri and nadia).
+    Step(
+        "customer-care-base-lm",
+        2,
+        STAGING,
+        "sofia",
+        "1.1.0 adds 2024 conversations; the classifiers fine-tune from it in Staging.",
+    ),
+    Step(
+        "customer-care-base-lm",
+        2,
+        PRODUCTION,
+        "sofia",
+        "Perplexity is down on every language; the downstream classifiers held their scores.",
+        ("dmitri",),
+    ),
+    Step(
+        "support-intent-classifier",
+        2,
+        STAGING,
+        "sofia",
+        "Route a copy of new tickets through 1.1.0 and compare queues with 1.0.0.",
+        ("nadia",),
+    ),
+    Step(
+        "support-intent-classifier",
+        2,
+        PRODUCTION,
+        "sofia",
+        "Routing agreed with senior agents on 96% of tickets, up from 93%.",
+        ("dmitri", "nadia"),
+    ),
+    Step(
+        "support-intent-classifier",
+        3,
+        STAGING,
+        "sofia",
+        "1.2.0 relabels the refund intents; shadow it on the support inbox.",
+        ("dmitri",),
+    ),
+    # Waiting for both approvers.
+    Step(
+        "support-intent-classifier",
+        3,
+        PRODUCTION,
+        "sofia",
+        "Refund tickets now reach the right queue 30% more often; other intents are flat.",
+    ),
+    Step(
+        "reply-suggestion-generator",
+        2,
+        STAGING,
+        "sofia",
+        "Try the new drafts with ten agents before a wider pilot.",
+        rejected=(
+            "dmitri",
+            "The card has no evaluation data for 0.2.0 and the gates fail "
+            "on it; add the human-review results, then ask again.",
+        ),
+    ),
+    # Vision (per-model approvers grace and tomas).
+    Step(
+        "document-ocr-extractor",
+        1,
+        STAGING,
+        "omar",
+        "Run on a copy of this month's invoices next to the vendor OCR.",
+        ("tomas",),
+    ),
+    Step(
+        "document-ocr-extractor",
+        1,
+        PRODUCTION,
+        "omar",
+        "Matches the vendor OCR on invoices at a tenth of the cost per page.",
+        ("grace", "tomas"),
+    ),
+    Step(
+        "document-ocr-extractor",
+        2,
+        STAGING,
+        "omar",
+        "1.1.0 adds ID scans to training; compare field accuracy on both document types.",
+        ("grace",),
+    ),
+    Step(
+        "document-ocr-extractor",
+        2,
+        PRODUCTION,
+        "omar",
+        "Field accuracy on ID scans up 4 points; invoices unchanged.",
+        ("tomas", "grace"),
+    ),
+    Step(
+        "id-document-verifier",
+        3,
+        STAGING,
+        "omar",
+        "1.2.0 adds the tamper classifier; run it on the onboarding review queue.",
+        ("tomas",),
+    ),
+    Step(
+        "product-image-tagger",
+        2,
+        STAGING,
+        "omar",
+        "Write attributes back for one category (shoes) and measure facet clicks.",
+    ),
+]
+
+# The README's two-minute walk: this version is in Staging with a complete card and full
+# lineage, so a production request for it passes every gate.
+WALK_MODEL, WALK_VERSION, WALK_REQUESTER = "card-fraud-scorer", 5, "priya"
+WALK_APPROVERS = ("grace", "tomas")

@@ -4,10 +4,15 @@
 transaction: either the whole organisation appears or nothing does. Values that would
 come from a pipeline (metrics, commit SHAs, run ids) are derived deterministically
 from the model name and version, so two builds look the same.
+
+Stages are reached the only way they can be: governance names the approvers, team
+members file transition requests and the approvers review them (approvals.services),
+so the catalog, the inboxes and the audit log show a history that really happened.
 """
 
 import hashlib
 import json
+import logging
 import random
 import secrets
 import zlib
@@ -18,23 +23,45 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.test.utils import override_settings
 
-from ..choices import TeamRole
-from ..models import ModelVersion, RegisteredModel, Team
-from ..services import (
+from approvals.models import RequestState, TransitionRequest
+from approvals.services import (
+    approver_grant,
+    review_approve,
+    review_reject,
+    transition_request,
+)
+from registry.choices import TeamRole
+from registry.models import ModelVersion, RegisteredModel, Team
+from registry.services import (
     card_update,
-    model_approver_grant,
     model_create,
     model_permission_grant,
     team_create,
     team_member_add,
     version_register,
 )
-from .content import DEMO_PASSWORD, GRANTS, MARKER_TEAM, MODELS, PEOPLE, TEAMS, ModelSpec
+
+from .content import (
+    APPROVER_STAGES,
+    DEMO_PASSWORD,
+    GRANTS,
+    GROUP_APPROVERS,
+    HISTORY,
+    MARKER_TEAM,
+    MODEL_APPROVERS,
+    MODELS,
+    PEOPLE,
+    TEAM_APPROVERS,
+    TEAMS,
+    ModelSpec,
+)
 
 User = get_user_model()
 
 AUDITORS_GROUP = "Auditors"
+GOVERNANCE_GROUP = "Governance"  # created with its permissions by approvals' migration
 EXPORT_PERM = ("audit", "export_auditevent")
 
 
@@ -52,6 +79,9 @@ class DemoResult:
     teams: int = 0
     models: int = 0
     versions: int = 0
+    applied: int = 0  # transition requests applied
+    waiting: int = 0  # open or blocked
+    rejected: int = 0
 
 
 def demo_exists() -> bool:
@@ -304,7 +334,7 @@ def _card_changes(
     """(sections written for this version, inherited sections reviewed and kept). A
     model's newest version leaves some inherited text unreviewed, as a retrain that was
     just registered would, so the demo shows both."""
-    newest = index == count - 1
+    newest = index == count - 1 and not spec.newest_card_complete
     if spec.card == "full":
         if index == 0:
             return sections, []
@@ -315,8 +345,9 @@ def _card_changes(
     if spec.card == "growing":
         if index == 0:
             return {k: sections[k] for k in GROWING_FIRST}, []
-        if newest:
-            return sections, []
+        if newest:  # the rest is written; the first sections are reviewed again
+            rest = {k: v for k, v in sections.items() if k not in GROWING_FIRST}
+            return rest, list(GROWING_FIRST)
         return {}, list(GROWING_FIRST)
     if spec.card == "partial" and index == 1:
         return {k: sections[k] for k in PARTIAL}, []
@@ -404,9 +435,23 @@ def _register_versions(spec: ModelSpec, model: RegisteredModel, actor) -> list[M
     return versions
 
 
-@transaction.atomic
 def demo_build() -> DemoResult:
     """Create the demo organisation, or do nothing if it is already there."""
+    # The history's requests would email every approver after commit (to the console in
+    # the embedded setup, with a log line per task), burying the logins under dozens of
+    # messages about the past.
+    trace = logging.getLogger("celery.app.trace")
+    level = trace.level
+    trace.setLevel(logging.WARNING)
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            return _build()
+    finally:
+        trace.setLevel(level)
+
+
+@transaction.atomic
+def _build() -> DemoResult:
     if demo_exists():
         return DemoResult(created=False, logins=demo_logins())
     passwords = {
@@ -425,6 +470,10 @@ def demo_build() -> DemoResult:
             )
         if person.auditor:
             users[person.username].groups.add(auditors)
+        if person.governance:
+            users[person.username].groups.add(Group.objects.get(name=GOVERNANCE_GROUP))
+        for group_name in person.groups:
+            users[person.username].groups.add(Group.objects.get_or_create(name=group_name)[0])
 
     models, versions = {}, 0
     for spec in MODELS:
@@ -449,9 +498,9 @@ def demo_build() -> DemoResult:
         model_permission_grant(
             actor=owners[model_name], model=models[model_name], user=users[username]
         )
-    for person in PEOPLE:
-        for model_name in person.approves:
-            model_approver_grant(actor=admin, model=models[model_name], user=users[person.username])
+    governance = next(users[p.username] for p in PEOPLE if p.governance)
+    _name_approvers(governance, teams, models, users)
+    states = _play_history(models, users)
 
     return DemoResult(
         created=True,
@@ -459,4 +508,46 @@ def demo_build() -> DemoResult:
         teams=len(teams),
         models=len(models),
         versions=versions,
+        applied=states.count(RequestState.APPLIED),
+        waiting=states.count(RequestState.OPEN) + states.count(RequestState.BLOCKED),
+        rejected=states.count(RequestState.REJECTED),
     )
+
+
+def _name_approvers(governance, teams, models, users) -> None:
+    for stage in APPROVER_STAGES:
+        for team_name, usernames in TEAM_APPROVERS.items():
+            for username in usernames:
+                approver_grant(
+                    actor=governance, stage=stage, team=teams[team_name], user=users[username]
+                )
+        for model_name, usernames in MODEL_APPROVERS.items():
+            for username in usernames:
+                approver_grant(
+                    actor=governance, stage=stage, model=models[model_name], user=users[username]
+                )
+        for model_name, group_names in GROUP_APPROVERS.items():
+            for group_name in group_names:
+                approver_grant(
+                    actor=governance,
+                    stage=stage,
+                    model=models[model_name],
+                    group=Group.objects.get(name=group_name),
+                )
+
+
+def _play_history(models, users) -> list[str]:
+    """File each request of HISTORY and review it; the states the requests end in."""
+    states = []
+    for step in HISTORY:
+        version = ModelVersion.objects.get(model=models[step.model], number=step.number)
+        request = transition_request(
+            actor=users[step.requester], version=version, to_stage=step.to_stage, reason=step.reason
+        )
+        for username in step.approvals:
+            request = review_approve(actor=users[username], request=request)
+        if step.rejected:
+            reviewer, comment = step.rejected
+            request = review_reject(actor=users[reviewer], request=request, comment=comment)
+        states.append(TransitionRequest.objects.get(pk=request.pk).state)
+    return states

@@ -1,4 +1,5 @@
-"""Create a realistic demo organisation (teams, people, models, versions, cards).
+"""Create a realistic demo organisation (teams, people, models, versions, cards, named
+approvers and a stage history of applied, waiting and rejected transition requests).
 
 Everything is created through the services, so the audit log shows the demo being
 built. Running it again leaves an existing demo untouched.
@@ -6,7 +7,8 @@ built. Running it again leaves an existing demo untouched.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.demo.build import DemoError, demo_build
+from demo.build import DemoError, demo_build
+from demo.content import WALK_APPROVERS, WALK_MODEL, WALK_REQUESTER, WALK_VERSION
 
 
 def print_logins(stdout, logins) -> None:
@@ -34,7 +36,16 @@ class Command(BaseCommand):
                     f"models, {result.versions} versions."
                 )
             )
+            self.stdout.write(
+                f"Approvals: {result.applied} transitions applied, {result.waiting} requests "
+                f"waiting, {result.rejected} rejected."
+            )
         else:
             self.stdout.write("The demo organisation already exists; nothing was changed.")
         self.stdout.write("Demo logins:")
         print_logins(self.stdout, result.logins)
+        first, second = WALK_APPROVERS
+        self.stdout.write(
+            f"Try the approval flow: sign in as {WALK_REQUESTER}, open {WALK_MODEL} "
+            f"v{WALK_VERSION} and request Production; then {first} and {second} approve it."
+        )
