@@ -5,8 +5,6 @@ error (ValidationError, PermissionDenied, RegistryError) that leaves nothing cha
 from .cards import card_update
 from .downloads import artifact_download
 from .models import (
-    model_approver_grant,
-    model_approver_revoke,
     model_create,
     model_permission_grant,
     model_permission_revoke,
@@ -39,8 +37,6 @@ __all__ = [
     "data_versions_attach",
     "lineage_attach",
     "metrics_attach",
-    "model_approver_grant",
-    "model_approver_revoke",
     "model_create",
     "model_permission_grant",
     "model_permission_revoke",

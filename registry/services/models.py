@@ -15,7 +15,6 @@ from ..limits import check_count, check_length, check_markdown_sizes
 from ..models import RegisteredModel, Tag, Team, TeamMembership
 from ..names import name_clash_message, name_key
 from ..permissions import (
-    APPROVE_PERM,
     CHANGE_PERM,
     can_create_model_for_team,
     forget_cached_permissions,
@@ -221,11 +220,6 @@ def _object_permission_change(*, actor, model: RegisteredModel, user, perm: str,
     log_event(model, action, actor=actor, changes={"user": user.get_username(), "permission": perm})
 
 
-def _require_admin(actor) -> None:
-    if not (actor and actor.is_superuser):
-        raise PermissionDenied("Only platform admins name the approvers of a model.")
-
-
 @transaction.atomic
 def model_permission_grant(*, actor, model: RegisteredModel, user) -> None:
     """Let one user outside the owning team edit this model (guardian object permission)."""
@@ -237,22 +231,6 @@ def model_permission_grant(*, actor, model: RegisteredModel, user) -> None:
 def model_permission_revoke(*, actor, model: RegisteredModel, user) -> None:
     require_edit_model(actor, model)
     _object_permission_change(actor=actor, model=model, user=user, perm=CHANGE_PERM, grant=False)
-
-
-@transaction.atomic
-def model_approver_grant(*, actor, model: RegisteredModel, user) -> None:
-    """Name `user` an approver of this model's stage transitions (platform admins only;
-    the approvals workflow decides what an approval needs)."""
-    _require_admin(actor)
-    if not user.is_active:
-        raise ValidationError({"user": [f"{user.get_username()} is deactivated."]})
-    _object_permission_change(actor=actor, model=model, user=user, perm=APPROVE_PERM, grant=True)
-
-
-@transaction.atomic
-def model_approver_revoke(*, actor, model: RegisteredModel, user) -> None:
-    _require_admin(actor)
-    _object_permission_change(actor=actor, model=model, user=user, perm=APPROVE_PERM, grant=False)
 
 
 @transaction.atomic

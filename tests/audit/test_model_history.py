@@ -7,11 +7,12 @@ from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 
+from approvals.audit_actions import ApprovalAction
+from approvals.services import approver_grant
 from audit.models import AuditEvent
 from audit.selectors import events_for_model
 from registry.audit_actions import Action
 from registry.services import (
-    model_approver_grant,
     model_permission_grant,
     model_permission_revoke,
     model_update,
@@ -82,11 +83,11 @@ def test_a_permission_change_says_to_whom_and_by_whom(client, model, member, out
 
 
 def test_an_approver_grant_names_the_approver_and_the_admin(client, model, admin_user, outsider):
-    model_approver_grant(actor=admin_user, model=model, user=outsider)
-    event = AuditEvent.objects.get(model_id=model.pk, action=Action.PERMISSION_GRANTED)
+    approver_grant(actor=admin_user, stage="production", model=model, user=outsider)
+    event = AuditEvent.objects.get(model_id=model.pk, action=ApprovalAction.APPROVER_GRANTED)
     client.force_login(outsider)
     html = client.get(reverse("registry:model_detail", args=[model.name])).content.decode()
-    assert "Approve permission granted to bob by admin" in _text(_history_row(html, event))
+    assert "Approver named: bob by admin" in _text(_history_row(html, event))
 
 
 def test_names_in_the_sentence_are_escaped(model, member, django_user_model):

@@ -61,11 +61,6 @@ def _permission_revoke(c):
     return lambda: services.model_permission_revoke(actor=c.member, model=c.model, user=c.outsider)
 
 
-def _approver_revoke(c):
-    services.model_approver_grant(actor=c.admin, model=c.model, user=c.outsider)
-    return lambda: services.model_approver_revoke(actor=c.admin, model=c.model, user=c.outsider)
-
-
 def _artifact_attach(c):
     bare = c.make_version(c.model, artifact_uri="")
     return lambda: services.artifact_attach(
@@ -227,13 +222,6 @@ WRITES = {
         ),
     ),
     "model_permission_revoke": (Action.PERMISSION_REVOKED, _permission_revoke),
-    "model_approver_grant": (
-        Action.PERMISSION_GRANTED,
-        lambda c: (
-            lambda: services.model_approver_grant(actor=c.admin, model=c.model, user=c.outsider)
-        ),
-    ),
-    "model_approver_revoke": (Action.PERMISSION_REVOKED, _approver_revoke),
     "version_register": (Action.VERSION_REGISTERED, lambda c: lambda: c.make_version(c.model)),
     "version_update": (
         Action.VERSION_UPDATED,

@@ -7,9 +7,10 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from guardian.shortcuts import assign_perm
 
+from approvals.services import approver_grant
 from audit.models import AuditEvent
 from registry.audit_actions import Action
-from registry.services import model_approver_grant, model_permission_grant, model_update
+from registry.services import model_permission_grant, model_update
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +95,7 @@ def test_people_granted_access_may_download(
     if how == "change grant":
         model_permission_grant(actor=member, model=model, user=outsider)
     elif how == "approver":
-        model_approver_grant(actor=admin_user, model=model, user=outsider)
+        approver_grant(actor=admin_user, stage="production", model=model, user=outsider)
     elif how == "group grant":
         board = Group.objects.create(name="Review board")
         outsider.groups.add(board)

@@ -192,16 +192,3 @@ def test_stage_cannot_be_set_through_registration(model, member):
         version_register(
             actor=member, model=model, label="1.0.0", framework="sklearn", stage="production"
         )
-
-
-def test_only_admins_name_approvers(model, member, outsider, admin_user):
-    from registry.services import model_approver_grant
-
-    with pytest.raises(PermissionDenied):
-        model_approver_grant(actor=member, model=model, user=outsider)
-    assert not outsider.has_perm("registry.approve_production_registeredmodel", model)
-    model_approver_grant(actor=admin_user, model=model, user=outsider)
-    outsider = type(outsider).objects.get(pk=outsider.pk)  # fresh permission cache
-    assert outsider.has_perm("registry.approve_production_registeredmodel", model)
-    event = AuditEvent.objects.order_by("-sequence").first()
-    assert event.changes == {"user": "bob", "permission": "approve_production_registeredmodel"}
