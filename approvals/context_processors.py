@@ -9,7 +9,9 @@ NAV_CAP = 99
 
 
 class ReviewsWaiting:
-    """Counted only when a page shows it (two queries), at most NAV_CAP + 1."""
+    """Counted only when a page shows it (two queries), at most NAV_CAP + 1. Nothing,
+    not even the user's session, is read before: error pages (503 when the database is
+    unreachable) render with this context too."""
 
     def __init__(self, user):
         self._user = user
@@ -22,6 +24,8 @@ class ReviewsWaiting:
 
     @cached_property
     def count(self) -> int:
+        if self._user is None or not self._user.is_authenticated:
+            return 0
         return inbox_count(self._user, cap=NAV_CAP)
 
     @property
@@ -30,7 +34,5 @@ class ReviewsWaiting:
 
 
 def reviews_waiting(request) -> dict:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"reviews_waiting": ReviewsWaiting(user)}
+    # request.user stays lazy (django.contrib.auth's middleware) until `count` is read.
+    return {"reviews_waiting": ReviewsWaiting(getattr(request, "user", None))}

@@ -287,6 +287,27 @@ def test_the_navigation_counts_requests_waiting_on_every_page(
     assert ">2+</span>" in page
 
 
+def test_the_navigation_count_costs_at_most_two_queries_and_nothing_until_shown(
+    rf, member, model, make_ready_version, approver, django_assert_max_num_queries
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    from approvals.context_processors import reviews_waiting
+
+    transition_request(
+        actor=member, version=make_ready_version(model), to_stage="staging", reason=REASON
+    )
+    request = rf.get("/")
+    request.user = approver
+    with django_assert_max_num_queries(0):
+        waiting = reviews_waiting(request)["reviews_waiting"]
+    with django_assert_max_num_queries(2):
+        assert (waiting.count, waiting.label) == (1, "1")
+    request.user = AnonymousUser()
+    with django_assert_max_num_queries(0):
+        assert reviews_waiting(request)["reviews_waiting"].count == 0
+
+
 def test_the_inbox_costs_the_same_few_queries_however_many_requests_wait(
     client, member, model, make_model, make_ready_version, approver, django_assert_max_num_queries
 ):
