@@ -1,11 +1,16 @@
-"""The browser form for requesting a stage change. It shapes input for
-approvals.services.transition_request, which enforces the rules (allowed moves, reason
-length); the service's errors are shown next to the fields they concern."""
+"""The browser forms of approvals: requesting a stage change, and the transitions export's
+filters. The request form shapes input for approvals.services.transition_request, which
+enforces the rules (allowed moves, reason length); the service's errors are shown next to
+the fields they concern."""
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from registry.models import Team
+
+from .export import Outcome, TransitionFilter
+from .models import TARGET_STAGE_CHOICES
 from .preview import StageOption
 
 
@@ -34,3 +39,45 @@ class TransitionRequestForm(forms.Form):
                 self.add_error(field if field in self.fields else None, errors)
         else:
             self.add_error(None, exc)
+
+
+class TransitionExportForm(forms.Form):
+    """The transitions export's filters; every field is optional (no filter: all rows)."""
+
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To",
+        help_text="Inclusive; dates are in UTC.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), required=False, empty_label="Any team"
+    )
+    model = forms.CharField(required=False, max_length=100, label="Model name")
+    to_stage = forms.ChoiceField(
+        required=False, choices=[("", "Any stage"), *TARGET_STAGE_CHOICES], label="Target stage"
+    )
+    outcome = forms.ChoiceField(
+        required=False, choices=[("", "Any outcome"), *Outcome.choices], label="Outcome"
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def to_filter(self) -> TransitionFilter:
+        data = self.cleaned_data
+        return TransitionFilter(
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            team_id=data["team"].pk if data["team"] else None,
+            model=data["model"].strip(),
+            to_stage=data["to_stage"],
+            outcome=data["outcome"],
+        )

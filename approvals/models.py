@@ -167,6 +167,9 @@ class TransitionRequest(models.Model):
     close_comment = models.TextField(blank=True)
     # The audit event that closed it (applied, rejected, withdrawn): its chain hash.
     event_hash = models.CharField(max_length=64, blank=True)
+    # A rollback review's emergency rollback event (the stage change itself, made before
+    # the review): its chain hash, which the transitions export gives for the rollback.
+    rollback_event_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

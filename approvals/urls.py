@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import governance_views, views
+from . import export_views, governance_views, views
 
 app_name = "approvals"
 
@@ -12,6 +12,12 @@ urlpatterns = [
     path("requests/<int:pk>/reject/", views.request_reject, name="reject"),
     path("requests/<int:pk>/withdraw/", views.request_withdraw, name="withdraw"),
     path("requests/<int:pk>/apply/", views.request_apply, name="apply"),
+    path("transitions/", export_views.transitions_export_page, name="transitions_export"),
+    path(
+        "transitions/export/<slug:fmt>/",
+        export_views.transitions_export_download,
+        name="transitions_export_download",
+    ),
 ]
 
 # Governance: named approvers and risk tier of a model, policies, break-glass rollback.

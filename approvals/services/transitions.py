@@ -465,7 +465,7 @@ def rollback_emergency(*, actor, model: RegisteredModel, reason: str) -> Transit
     status = request_status(request)
     _store_status(request, status)
     request.save()
-    _event(
+    event = _event(
         ApprovalAction.ROLLED_BACK,
         actor=actor,
         request=request,
@@ -474,5 +474,7 @@ def rollback_emergency(*, actor, model: RegisteredModel, reason: str) -> Transit
         reason=reason,
         changes={"replaced_version": current.number, "review_request": request.pk},
     )
+    request.rollback_event_hash = event.hash
+    request.save(update_fields=["rollback_event_hash"])
     _notify(request, "rolled_back")
     return request
