@@ -126,3 +126,58 @@ def test_governance_names_approvers_and_break_glass_rolls_back(
     v1.refresh_from_db()
     v2.refresh_from_db()
     assert (v1.stage, v2.stage) == ("production", "archived")
+
+
+def test_governance_pages_fit_a_phone_and_run_under_the_csp(
+    browser, live_server, model, member, admin_user, django_user_model, password, make_version
+):
+    """Each governance page, as the person who uses it, on a 390-pixel phone: nothing is
+    refused by the Content-Security-Policy and nothing sticks out of the window."""
+    from approvals.models import Policy
+    from approvals.services import approver_grant
+
+    from .test_csp_browser import Watcher
+    from .test_layout_browser import PAGE_FITS, WIDTHS
+
+    gina = django_user_model.objects.create_user("gina", "gina@example.com", password)
+    gina.groups.add(Group.objects.get(name="Governance"))
+    bree = django_user_model.objects.create_user("bree", "bree@example.com", password)
+    bree.groups.add(Group.objects.get(name="Break-glass"))
+    reviewers = [
+        django_user_model.objects.create_user(name, f"{name}@example.com", password)
+        for name in ("carol", "dave")
+    ]
+    for stage in ("staging", "production"):
+        for user in reviewers:
+            approver_grant(actor=admin_user, stage=stage, model=model, user=user)
+    for version in (ready_version(model, member, make_version) for _ in range(2)):
+        promote(version, "staging", member, reviewers)
+        promote(version, "production", member, reviewers)
+    high = Policy.objects.get(scope="org", stage="production", risk_tier="high", number=1)
+
+    width = WIDTHS["phone-390"]["viewport"]["width"]
+    visits = {
+        gina: [
+            f"/models/{model.name}/",
+            f"/approvals/models/{model.name}/approvers/",
+            "/approvals/policies/",
+            f"/approvals/policies/publish/?from={high.pk}",
+        ],
+        bree: [f"/models/{model.name}/", f"/approvals/models/{model.name}/rollback/"],
+    }
+    for user, urls in visits.items():
+        context = browser.new_context(
+            base_url=live_server.url, locale="en-US", **WIDTHS["phone-390"]
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        try:
+            watcher = Watcher(page)
+            signed_in(page, user, password)
+            for url in urls:
+                watcher.visit(url)
+                fit = page.evaluate(PAGE_FITS, width)
+                assert fit["scrollWidth"] <= fit["innerWidth"] == width, (url, fit)
+            screenshot(page, f"governance-phone-{user.get_username()}")
+        finally:
+            context.close()
