@@ -1,15 +1,19 @@
 """A model version's lifecycle stage: the one owner of what stages exist, how they are
 named, which moves between them are allowed, and the one function that moves a version.
 
-    none ──▶ staging ──▶ production ──▶ archived
-      │         │            ▲              │
-      │         └──▶ archived│◀─ rollback ──┘   (break-glass: the previous production
-      └──▶ archived          │                   version comes back at once)
-      └──────────────────────┘  none ──▶ production, only where a policy allows it
-                                archived ──▶ staging (brought back for another look)
+The state machine (TRANSITIONS):
+
+    none       -> staging, archived, and production where the production policy allows
+                  skipping staging (approvals.models.Policy.allow_skip_staging)
+    staging    -> production, archived
+    production -> archived   (also when another version reaches production)
+    archived   -> staging    (brought back for another look)
+
+and, outside a request, the emergency rollback puts the previous production version
+(archived) back into production (approvals.services.rollback_emergency).
 
 Only `approvals` calls `stage_set`, when it applies an approved transition request or an
-emergency rollback (DESIGN invariant 2). On PostgreSQL a trigger (migration 0011)
+emergency rollback (DESIGN invariant 2). On PostgreSQL a trigger (migration 0010)
 refuses any change of `registry_modelversion.stage` in a transaction that did not first
 record the change in `StageChange`, which only `stage_set` writes, so even a raw SQL
 UPDATE fails.
