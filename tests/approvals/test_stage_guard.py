@@ -94,3 +94,30 @@ def test_no_form_serializer_or_admin_offers_the_stage_field():
     for model, model_admin in admin.site._registry.items():
         if model is ModelVersion:
             assert not model_admin.has_change_permission(None)
+
+
+@pytest.mark.postgres
+def test_a_fixture_cannot_load_a_version_into_a_stage(version, tmp_path):
+    from django.core import serializers
+    from django.core.management import call_command
+
+    data = serializers.serialize("json", [version])
+    fixture = tmp_path / "promote.json"
+    fixture.write_text(data.replace('"stage": "none"', '"stage": "production"'))
+    with pytest.raises(DatabaseError, match="changes only through an applied transition"):
+        call_command("loaddata", str(fixture), verbosity=0)
+    version.refresh_from_db()
+    assert version.stage == Stage.NONE
+
+
+def test_the_admin_cannot_change_approvals_rows(admin_client, version):
+    from approvals.models import Policy
+
+    policy = Policy.objects.filter(stage="production", risk_tier="medium").get()
+    response = admin_client.post(
+        f"/admin/approvals/policy/{policy.pk}/change/", {"required_approvals": 0}
+    )
+    assert response.status_code == 403
+    policy.refresh_from_db()
+    assert policy.required_approvals == 2
+    assert admin_client.get("/admin/approvals/transitionrequest/").status_code == 200
