@@ -33,13 +33,18 @@ class StrictInputMixin:
                 elif key not in accepted:
                     unexpected[key] = ["Unknown field; the accepted fields are in /api/docs/."]
             if not html.is_html_input(data):
-                # DRF's CharField takes 0 for "0"; the schema says a string, and so do we.
+                # DRF's CharField takes 0 for "0", and its BooleanField 0 or "yes" for
+                # false or true; the schema says a string or a boolean, and so do we.
                 for field in self._writable_fields:
                     value = data.get(field.field_name)
                     if isinstance(field, serializers.CharField) and not isinstance(
                         value, str | None
                     ):
                         unexpected[field.field_name] = ["Not a valid string."]
+                    elif isinstance(field, serializers.BooleanField) and not isinstance(
+                        value, bool | None
+                    ):
+                        unexpected[field.field_name] = ["Must be true or false."]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -110,3 +110,36 @@ def test_a_number_for_a_text_field_is_refused_as_the_schema_says(api, model):
     )
     assert response.status_code == 400
     assert "data_versions" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true", "no"])
+def test_a_number_or_text_for_a_boolean_is_refused_as_the_schema_says(api, model, flag):
+    # DRF alone takes 0, 1, "true" and "no"; the schema says a boolean (schemathesis ST201).
+    response = api.post(
+        f"/api/models/{model.name}/versions/",
+        {
+            "label": "1.0.0",
+            "framework": "pytorch",
+            "artifact_uri": "s3://models/x/1/model.pkl",
+            "metrics": [{"name": "auc", "value": 0.9, "higher_is_better": flag}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["metrics"] == ["[0].higher_is_better: Must be true or false."]
+    assert not model.versions.exists()
+
+
+def test_a_boolean_for_a_boolean_is_taken(api, model):
+    response = api.post(
+        f"/api/models/{model.name}/versions/",
+        {
+            "label": "1.0.0",
+            "framework": "pytorch",
+            "artifact_uri": "s3://models/x/1/model.pkl",
+            "metrics": [{"name": "loss", "value": 0.2, "higher_is_better": False}],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["metrics"][0]["higher_is_better"] is False
