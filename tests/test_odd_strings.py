@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
+from approvals.services import transition_request
 from audit.forms import EventFilterForm
 from registry.choices import CARD_SECTION_NAMES
 from registry.forms import CardForm, ModelMetadataForm
@@ -98,6 +99,7 @@ class World:
     team: object
     api: object
     counter: itertools.count
+    request_id: int = 0  # a pending transition request (of v1, to staging)
 
     @property
     def name(self) -> str:
@@ -118,7 +120,13 @@ def world(make_model, make_version, member, team):
     make_version(model, artifact_uri="")  # v2 has no artifact yet: attachable
     parent = make_model(name="base-model")
     make_version(parent)
-    return World(model, parent, member, team, api, itertools.count(1))
+    request = transition_request(
+        actor=member,
+        version=model.versions.get(number=1),
+        to_stage="staging",
+        reason="Fuzzing the approval endpoints with odd strings.",
+    )
+    return World(model, parent, member, team, api, itertools.count(1), request.pk)
 
 
 def assert_no_server_error(response) -> None:
@@ -337,6 +345,13 @@ def api_baselines(world: World) -> dict[str, dict]:
             "confirm": ["intended_use"],
         },
         "versions_card_partial_update": {"intended_use": "Text.", "confirm": ["model_details"]},
+        "transition_requests_create": {
+            "to_stage": "archived",
+            "reason": "Retired in favour of the new scorer.",
+        },
+        "transition_requests_approve": {"comment": "Looks right."},
+        "transition_requests_reject": {"comment": "The card misses the Q3 slices."},
+        "transition_requests_withdraw": {"comment": "Found a bug."},
     }
 
 
@@ -345,7 +360,7 @@ class ApiTarget:
     id: str
     operation: str
     method: str
-    path: str  # with {name} and {number}
+    path: str  # with {name}, {number} and {id}
     where: str  # "query", "path" or "body"
     field: tuple  # a path into the body; a ("key", k) step replaces the key k itself
 
@@ -436,7 +451,7 @@ def _replace(body, field: tuple, value):
 @given(value=odd_strings)
 @with_corpus
 def test_the_api_never_fails_on_odd_input(world, target, value):
-    path_values = {"name": world.name, "number": "2"}
+    path_values = {"name": world.name, "number": "2", "id": str(world.request_id)}
     query = ""
     body = None
     if target.where == "path":
