@@ -779,6 +779,7 @@ HISTORY = [
         "Replay evaluation beats the popularity baseline on returning shoppers by 9%.",
         ("dmitri", "nadia"),
     ),
+    # Customer Care NLP (per-model approvers dmitri and nadia).
     Step(
         "ticket-sentiment-analyzer",
         2,
@@ -786,7 +787,6 @@ HISTORY = [
         "lena",
         "Escalation flag to be tried by the senior agents' queue first.",
     ),
-    # Customer Care NLP (per-model approvers dmitri and nadia).
     Step(
         "customer-care-base-lm",
         2,
