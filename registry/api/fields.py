@@ -33,8 +33,9 @@ class StrictInputMixin:
                 elif key not in accepted:
                     unexpected[key] = ["Unknown field; the accepted fields are in /api/docs/."]
             if not html.is_html_input(data):
-                # DRF's CharField takes 0 for "0", and its BooleanField 0 or "yes" for
-                # false or true; the schema says a string or a boolean, and so do we.
+                # DRF's CharField takes 0 for "0", its BooleanField 0 or "yes" for false
+                # or true, its FloatField false for 0 and "0.5" for 0.5; the schema says a
+                # string, a boolean or a number, and so do we.
                 for field in self._writable_fields:
                     value = data.get(field.field_name)
                     if isinstance(field, serializers.CharField) and not isinstance(
@@ -45,6 +46,10 @@ class StrictInputMixin:
                         value, bool | None
                     ):
                         unexpected[field.field_name] = ["Must be true or false."]
+                    elif isinstance(field, serializers.FloatField | serializers.IntegerField) and (
+                        isinstance(value, bool | str)
+                    ):
+                        unexpected[field.field_name] = ["A valid number is required."]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -143,3 +143,21 @@ def test_a_boolean_for_a_boolean_is_taken(api, model):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["metrics"][0]["higher_is_better"] is False
+
+
+@pytest.mark.parametrize("value", [False, True, "0.5"])
+def test_a_boolean_or_text_for_a_number_is_refused_as_the_schema_says(api, model, value):
+    # DRF alone takes false as 0.0 and "0.5" as 0.5; the schema says a number.
+    response = api.post(
+        f"/api/models/{model.name}/versions/",
+        {
+            "label": "1.0.0",
+            "framework": "pytorch",
+            "artifact_uri": "s3://models/x/1/model.pkl",
+            "metrics": [{"name": "auc", "value": value}],
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["metrics"] == ["[0].value: A valid number is required."]
+    assert not model.versions.exists()
