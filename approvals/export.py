@@ -193,10 +193,11 @@ _APPROVALS = f"""
 def _pg_select(f: TransitionFilter, line: str) -> tuple[str, list[Any]]:
     """SELECT `line` (an expression over _pg_values' columns) for the filtered rows.
 
-    The approvals are aggregated in one pass over all approving reviews, grouped by
+    The approvals are aggregated in one pass over the approving reviews, grouped by
     request and merged with the requests in id order: a subquery per request would cost
-    more than everything else together. A model's transitions are few, so with a model
-    filter each request's reviews are read through the reviews' request index instead."""
+    more than everything else together. With filters only the matching requests'
+    reviews are aggregated. A model's transitions are few, so with a model filter each
+    request's reviews are read through the reviews' request index instead."""
     user = _t(get_user_model())
     where, params = _pg_where(f)
     approve = f"r.decision = '{Decision.APPROVE}'"
@@ -207,10 +208,18 @@ def _pg_select(f: TransitionFilter, line: str) -> tuple[str, list[Any]]:
             WHERE r.request_id = tr.id AND {approve}
         ) a ON true"""
     else:
+        only = ""
+        if len(where) > 1:  # filtered: build the approvals of the matching requests only
+            only = f"""AND r.request_id IN (
+                SELECT tr.id FROM {_t(TransitionRequest)} tr
+                JOIN {_t(RegisteredModel)} m ON m.id = tr.model_id
+                WHERE {" AND ".join(where)}
+            )"""
+            params = [*params, *params]
         approvals = f"""(
             SELECT r.request_id, {_APPROVALS}
             FROM {_t(Review)} r JOIN {user} ru ON ru.id = r.reviewer_id
-            WHERE {approve}
+            WHERE {approve} {only}
             GROUP BY r.request_id
         ) a ON a.request_id = tr.id"""
     sql = f"""
