@@ -21,7 +21,7 @@ from .approvers import approvers
 from .context_processors import ReviewsWaiting
 from .digests import PART_LABELS
 from .forms import TransitionRequestForm
-from .models import Decision, RequestKind, TransitionRequest
+from .models import Decision, RequestKind, RequestState, TransitionRequest
 from .preview import stage_options
 from .status import RequestStatus, eligible_approver_ids, request_status
 
@@ -72,7 +72,7 @@ def request_new(request, name: str, number: int):
 
 
 def _filed_message(tr: TransitionRequest) -> str:
-    if tr.state == "applied":
+    if tr.state == RequestState.APPLIED:
         return f"v{tr.version.number} is now in {tr.get_to_stage_display()}."
     if not tr.gates_passed:
         return (
@@ -171,7 +171,7 @@ def request_detail(request, pk: int):
         "can_review": tr.is_pending and request.user.pk in eligible,
         "has_approved": any(r.reviewer_id == request.user.pk for r in status.counted),
         "can_withdraw": tr.is_pending and request.user.pk == tr.requester_id,
-        "can_apply": tr.state == "blocked"
+        "can_apply": tr.state == RequestState.BLOCKED
         and (can_edit_model(request.user, tr.model) or request.user.pk in eligible),
         "baseline": baseline,
         "baseline_is": baseline_is,
@@ -200,9 +200,9 @@ def _act(request, pk: int, action, success: str, **kwargs):
         messages.error(request, " ".join(exc.messages))
     else:
         tr.refresh_from_db()
-        if tr.state == "applied":
+        if tr.state == RequestState.APPLIED:
             success += f" v{tr.version.number} is now in {tr.get_to_stage_display()}."
-        elif tr.state == "blocked":
+        elif tr.state == RequestState.BLOCKED:
             success += f" It cannot apply yet: {tr.blocked_reason}"
         messages.success(request, success)
     return redirect("approvals:request", pk=tr.pk)
