@@ -404,3 +404,11 @@ def test_a_rollback_review_compares_with_the_version_it_replaced(
     assert "Review of an emergency rollback" in page
     assert "v2 · 2.0.0</a>, the version the rollback replaced; B is this request" in page
     assert 'id="compare-metrics"' in page and 'id="approve-button"' in page
+
+
+def test_the_navigation_leads_to_the_policies(client, member):
+    client.force_login(member)
+    html = client.get("/").content.decode()
+    assert 'id="nav-policies"' in html and 'href="/approvals/policies/"' in html
+    page = client.get("/approvals/policies/").content.decode()
+    assert 'id="nav-policies" aria-current="page"' in page
