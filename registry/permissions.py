@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
@@ -23,6 +24,9 @@ from .models import RegisteredModel, Team, TeamMembership
 
 CHANGE_PERM = "change_registeredmodel"
 APPROVE_PERM = "approve_production_registeredmodel"
+# Named approvers of any stage, on the model or team-wide on its team (approvals.approvers).
+APPROVE_PERMS = tuple(f"approve_{s}_registeredmodel" for s in ("staging", "production", "archived"))
+TEAM_APPROVE_PERMS = tuple(f"approve_{s}_team" for s in ("staging", "production", "archived"))
 # Models trained on data of these classes keep their artifacts to the model's people.
 RESTRICTED_CLASSIFICATIONS = frozenset(
     {DataClassification.CONFIDENTIAL, DataClassification.RESTRICTED}
@@ -96,25 +100,30 @@ def can_edit_model(user, model: RegisteredModel) -> bool:
 
 
 def _grants(user, model: RegisteredModel) -> frozenset[str]:
-    """The user's per-object grants on one model (change, approve), to them or one of
-    their groups, in one query cached for the request (guardian's checker spends two
-    queries and ~7 ms on the model page)."""
+    """The user's per-object grants on one model (change, approve any stage) and, for
+    approving, on its team, to them or one of their groups: one query, cached for the
+    request (guardian's checker spends two queries and ~7 ms on the model page)."""
     cache = getattr(user, "_modelgate_grants", None)
     if cache is None:
         cache = user._modelgate_grants = {}
     if model.pk not in cache:
-        grant = {
-            "content_type": ContentType.objects.get_for_model(RegisteredModel),
-            "object_pk": str(model.pk),
-            "permission__codename__in": (CHANGE_PERM, APPROVE_PERM),
-        }
+        on_model = Q(
+            content_type=ContentType.objects.get_for_model(RegisteredModel),
+            object_pk=str(model.pk),
+            permission__codename__in=(CHANGE_PERM, *APPROVE_PERMS),
+        )
+        on_team = Q(
+            content_type=ContentType.objects.get_for_model(Team),
+            object_pk=str(model.team_id),
+            permission__codename__in=TEAM_APPROVE_PERMS,
+        )
         cache[model.pk] = frozenset(
-            UserObjectPermission.objects.filter(user=user, **grant)
+            UserObjectPermission.objects.filter(on_model | on_team, user=user)
             .values_list("permission__codename", flat=True)
             .union(
-                GroupObjectPermission.objects.filter(group__user=user, **grant).values_list(
-                    "permission__codename", flat=True
-                )
+                GroupObjectPermission.objects.filter(
+                    on_model | on_team, group__user=user
+                ).values_list("permission__codename", flat=True)
             )
         )
     return cache[model.pk]
@@ -130,10 +139,8 @@ def can_download_artifacts(user, model: RegisteredModel) -> bool:
         return False
     if not artifacts_restricted(model) or can_edit_model(user, model):
         return True
-    checker = getattr(user, "_modelgate_checker", None)
-    if checker is not None:
-        return checker.has_perm(APPROVE_PERM, model)
-    return APPROVE_PERM in _grants(user, model)
+    # A named approver of any stage reviews what they approve, model-wide or team-wide.
+    return any(code.startswith("approve_") for code in _grants(user, model))
 
 
 def require_download_artifacts(user, model: RegisteredModel) -> None:

@@ -86,7 +86,18 @@ def test_each_download_is_its_own_event(client, member, stored):
 
 
 @pytest.mark.parametrize("classification", ["confidential", "restricted"])
-@pytest.mark.parametrize("how", ["change grant", "approver", "group grant", "admin"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "change grant",
+        "approver",
+        "staging approver",
+        "team-wide approver",
+        "approver through a group",
+        "group grant",
+        "admin",
+    ],
+)
 def test_people_granted_access_may_download(
     client, request, member, outsider, admin_user, model, stored, classification, how
 ):
@@ -96,6 +107,14 @@ def test_people_granted_access_may_download(
         model_permission_grant(actor=member, model=model, user=outsider)
     elif how == "approver":
         approver_grant(actor=admin_user, stage="production", model=model, user=outsider)
+    elif how == "staging approver":
+        approver_grant(actor=admin_user, stage="staging", model=model, user=outsider)
+    elif how == "team-wide approver":
+        approver_grant(actor=admin_user, stage="production", team=model.team, user=outsider)
+    elif how == "approver through a group":
+        committee = Group.objects.create(name="Model risk committee")
+        outsider.groups.add(committee)
+        approver_grant(actor=admin_user, stage="production", model=model, group=committee)
     elif how == "group grant":
         board = Group.objects.create(name="Review board")
         outsider.groups.add(board)
