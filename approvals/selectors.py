@@ -1,54 +1,104 @@
 """Reads of approvals that pages and the API share: an approver's inbox, a model's and a
 version's requests. Each has its query shape decided here, with bounded work."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from dataclasses import dataclass
 
-from registry.models import ModelVersion, RegisteredModel
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
-from .approvers import grants_of_user
-from .models import PENDING_STATES, Policy, RequestKind, Review, TransitionRequest
+from registry.models import ModelVersion, RegisteredModel, Team
 
-INBOX_LIMIT = 100
+from .approvers import STAGES, codename
+from .models import PENDING_STATES, Policy, RequestKind, TransitionRequest
+
+INBOX_PAGE = 25  # rows of each list on the inbox page
+INBOX_COUNT_CAP = 100  # counted up to this; past it the page and navigation say "99+"
 HISTORY_LIMIT = 50
 
 
-def _waiting_filter(user) -> Q | None:
-    """Pending requests `user` may approve and has not reviewed (None: no grants).
+def _waiting_sql(user_id: int) -> tuple[str, list]:
+    """SQL for the ids of the pending requests waiting for user `user_id`'s review, and
+    its parameters: requests for a stage they may approve on the request's model (a
+    django-guardian grant on the model or on its team, their own or one of their
+    groups'), that they did not file, did not author under separation of duties, and
+    have not reviewed. It starts from the grants (a (stage, model) pair once each: the
+    UNIONs), so its work follows the approver's scope, not the number of requests.
 
-    Separation of duties is tested against the small sets of the user's own versions and
-    the policies that enforce it, not by joining every candidate request to its version
-    and policy: that join read the whole versions table (bench/inbox.py)."""
-    scope = Q()
-    any_grant = False
-    for stage, (model_ids, team_ids) in grants_of_user(user).items():
-        if model_ids or team_ids:
-            any_grant = True
-            scope |= Q(to_stage=stage) & (
-                Q(model_id__in=model_ids) | Q(model__team_id__in=team_ids)
-            )
-    if not any_grant:
-        return None
-    authored = ModelVersion.objects.filter(created_by=user).values("pk")
-    enforcing = Policy.objects.filter(separation_of_duties=True).values("pk")
-    return scope & ~Q(requester=user) & ~Q(policy_id__in=enforcing, version_id__in=authored)
+    One statement, grants included, rather than the ORM's three queries: the inbox and
+    the navigation's count run it on every page, where building and compiling the
+    querysets cost more than PostgreSQL's work (bench/inbox.py). Plain SQL that SQLite
+    runs too."""
+    grants = [
+        (codename(stage, on), stage, int(on is Team))
+        for stage in STAGES
+        for on in (RegisteredModel, Team)
+    ]
+    values = ", ".join(["(%s, %s, %s)"] * len(grants))
+    sql = f"""
+        WITH kinds (codename, stage, on_team) AS (VALUES {values}),
+        granted AS (
+            SELECT k.stage, k.on_team, g.object_pk
+            FROM guardian_userobjectpermission g
+            JOIN auth_permission p ON p.id = g.permission_id
+            JOIN kinds k ON k.codename = p.codename
+            WHERE g.user_id = %s
+            UNION
+            SELECT k.stage, k.on_team, g.object_pk
+            FROM guardian_groupobjectpermission g
+            JOIN auth_user_groups ug ON ug.group_id = g.group_id
+            JOIN auth_permission p ON p.id = g.permission_id
+            JOIN kinds k ON k.codename = p.codename
+            WHERE ug.user_id = %s
+        ),
+        scope AS (
+            SELECT stage, CAST(object_pk AS BIGINT) AS model_id FROM granted WHERE on_team = 0
+            UNION
+            SELECT granted.stage, m.id FROM granted
+            JOIN registry_registeredmodel m ON m.team_id = CAST(granted.object_pk AS BIGINT)
+            WHERE granted.on_team = 1
+        )
+        SELECT t.id FROM scope s
+        JOIN approvals_transitionrequest t
+          ON t.model_id = s.model_id AND t.to_stage = s.stage
+        WHERE t.state IN ({", ".join(["%s"] * len(PENDING_STATES))})
+          AND t.requester_id <> %s
+          AND NOT (t.policy_id IN (SELECT id FROM approvals_policy
+                                   WHERE separation_of_duties)
+                   AND t.version_id IN (SELECT id FROM registry_modelversion
+                                        WHERE created_by_id = %s))
+          AND NOT EXISTS (SELECT 1 FROM approvals_review r
+                          WHERE r.request_id = t.id AND r.reviewer_id = %s)
+    """
+    params = [x for grant in grants for x in grant]
+    params += [user_id, user_id, *map(str, PENDING_STATES), user_id, user_id, user_id]
+    return sql, params
 
 
-def _waiting(user) -> QuerySet[TransitionRequest] | None:
+def _waiting_ids(user, *, after: int | None, limit: int) -> list[int]:
+    """The first `limit` ids of `user`'s waiting requests, oldest first (after `after`)."""
     if not user.is_authenticated:
-        return None
-    where = _waiting_filter(user)
-    if where is None:
-        return None
-    reviewed = Review.objects.filter(request=OuterRef("pk"), reviewer=user)
-    return (
-        TransitionRequest.objects.filter(state__in=PENDING_STATES)
-        .filter(where)
-        .filter(~Exists(reviewed))
-    )
+        return []
+    sql, params = _waiting_sql(user.pk)
+    if after is not None:
+        sql += " AND t.id > %s"
+        params.append(after)
+    sql += " ORDER BY t.id LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _waiting(user) -> QuerySet[TransitionRequest]:
+    """The requests waiting for `user`'s review, as a queryset to filter further."""
+    if not user.is_authenticated:
+        return TransitionRequest.objects.none()
+    return TransitionRequest.objects.filter(pk__in=RawSQL(*_waiting_sql(user.pk)))
 
 
 # What an inbox row shows (templates/approvals/inbox.html): loading whole rows of four
-# tables for a hundred requests cost more than the query (bench/inbox.py).
+# tables cost more than the query (bench/inbox.py).
 INBOX_FIELDS = (
     "state",
     "kind",
@@ -57,48 +107,77 @@ INBOX_FIELDS = (
     "created_at",
     "gates_passed",
     "model__name",
-    "model__team_id",
     "version__number",
     "version__label",
-    "version__created_by_id",
     "requester__username",
-    "policy__required_approvals",
-    "policy__separation_of_duties",
+)
+MINE_FIELDS = (
+    "state",
+    "from_stage",
+    "to_stage",
+    "created_at",
+    "gates_passed",
+    "close_comment",
+    "model__name",
+    "version__number",
+    "version__label",
 )
 
 
-def inbox(user, limit: int = INBOX_LIMIT) -> list[TransitionRequest]:
-    """The oldest `limit` pending requests waiting for `user`'s review: those they may
-    approve (a grant on the model or its team, for the request's stage, directly or via
-    a group), did not file, did not author under separation of duties, and have not
-    reviewed yet. Two queries. The rows carry INBOX_FIELDS (and their model, version,
-    requester and policy with those fields); reading another field costs a query."""
-    waiting = _waiting(user)
-    if waiting is None:
-        return []
-    return list(
-        waiting.select_related("model", "version", "requester", "policy")
-        .only(*INBOX_FIELDS)
-        .order_by("created_at", "id")[:limit]
+@dataclass(frozen=True)
+class Page:
+    """One page of a list in id order: its rows, and the id to continue from (None: the
+    list ends here)."""
+
+    rows: list[TransitionRequest]
+    next_cursor: int | None
+
+
+def _page(ids: list[int], size: int, fields: tuple[str, ...], descending=False) -> Page:
+    """Load the first `size` of `ids` (one more was read to know whether a page
+    follows) with only `fields`: one query."""
+    related = sorted({f.split("__")[0] for f in fields if "__" in f})
+    rows = list(
+        TransitionRequest.objects.filter(pk__in=ids[:size])
+        .select_related(*related)
+        .only(*fields)
+        .order_by("-id" if descending else "id")
     )
+    return Page(rows, ids[size - 1] if len(ids) > size else None)
 
 
-def inbox_count(user, cap: int = INBOX_LIMIT) -> int:
-    """How many requests wait for `user`, counted up to `cap` (the navigation shows
-    "99+" past it): two queries, bounded whatever the number of open requests."""
-    waiting = _waiting(user)
-    if waiting is None:
-        return 0
-    return waiting.order_by().values("pk")[: cap + 1].count()
+def _ids(requests: QuerySet, order: str, limit: int) -> list[int]:
+    return list(requests.order_by(order).values_list("id", flat=True)[:limit])
 
 
-def requests_of_user(user, limit: int = INBOX_LIMIT) -> list[TransitionRequest]:
-    """The newest requests `user` filed, pending first."""
-    return list(
-        TransitionRequest.objects.filter(requester=user)
-        .select_related("model", "version")
-        .order_by("-created_at", "-id")[:limit]
-    )
+def inbox(
+    user, *, after: int | None = None, size: int = INBOX_PAGE, cap: int = INBOX_COUNT_CAP
+) -> tuple[Page, int]:
+    """A page of the pending requests waiting for `user`'s review (_waiting_sql), oldest
+    first (after request `after`), and how many wait in all, counted up to `cap` + 1.
+    Two queries (three with `after`), bounded whatever the number of open requests. The
+    rows carry INBOX_FIELDS; reading another field costs a query."""
+    counted = _waiting_ids(user, after=None, limit=cap + 1)
+    if after is None:
+        ids = counted[: size + 1]
+    else:
+        ids = _waiting_ids(user, after=after, limit=size + 1)
+    return _page(ids, size, INBOX_FIELDS), len(counted)
+
+
+def inbox_count(user, cap: int = INBOX_COUNT_CAP) -> int:
+    """How many requests wait for `user`, counted up to `cap` + 1 (the navigation says
+    "99+" past it): one query."""
+    return len(_waiting_ids(user, after=None, limit=cap + 1))
+
+
+def requests_of_user(user, *, before: int | None = None, size: int = INBOX_PAGE) -> Page:
+    """A page of the requests `user` filed, newest first (before `before`): two queries.
+    The rows carry MINE_FIELDS."""
+    mine = TransitionRequest.objects.filter(requester=user)
+    if before is not None:
+        mine = mine.filter(pk__lt=before)
+    return _page(_ids(mine, "-id", size + 1), size, MINE_FIELDS, descending=True)
 
 
 def model_pending_requests(
@@ -134,8 +213,6 @@ def request_list(
     (the caller slices it); rows carry their model, version, requester and closer."""
     if waiting_for_me:
         requests = _waiting(user)
-        if requests is None:
-            return TransitionRequest.objects.none()
     else:
         requests = TransitionRequest.objects.all()
     if states:

@@ -15,6 +15,7 @@ from registry import compare
 from registry.errors import Conflict, RegistryError
 from registry.permissions import can_edit_model, require_edit_model
 from registry.selectors import card_for, card_sections, model_get, version_get
+from registry.views.errors import bad_request
 
 from . import selectors, services
 from .approvers import approvers
@@ -82,20 +83,44 @@ def _filed_message(tr: TransitionRequest) -> str:
     return f"Request #{tr.pk} is filed; its approvers have been told."
 
 
+class BadCursor(Exception):
+    pass
+
+
+def _cursor(request, name: str) -> int | None:
+    """A list's continuation point from the query string: a request id, or None."""
+    value = request.GET.get(name, "")
+    if value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise BadCursor(name)
+    return int(value)
+
+
 @login_required
 def inbox(request):
-    """Requests waiting for the signed-in user's review, oldest first, and their own."""
-    waiting = selectors.inbox(request.user)
+    """Requests waiting for the signed-in user's review, oldest first, and their own,
+    newest first: a page of each, continued by request id (?after=, ?before=)."""
+    try:
+        after, before = _cursor(request, "after"), _cursor(request, "before")
+    except BadCursor as exc:
+        return bad_request(
+            request, errors={str(exc): ["Give the number of a request to continue from."]}
+        )
+    size = selectors.INBOX_PAGE
+    waiting, count = selectors.inbox(request.user, after=after, size=size)
     return render(
         request,
         "approvals/inbox.html",
         {
             "nav": "inbox",
             "waiting": waiting,
-            "waiting_truncated": len(waiting) >= selectors.INBOX_LIMIT,
-            "mine": selectors.requests_of_user(request.user),
-            # The list just read gives the navigation's count too.
-            "reviews_waiting": ReviewsWaiting.known(len(waiting)),
+            "after": after,
+            "mine": selectors.requests_of_user(request.user, before=before, size=size),
+            "before": before,
+            "page_size": size,
+            # The count just read is the navigation's too.
+            "reviews_waiting": ReviewsWaiting.known(count),
         },
     )
 

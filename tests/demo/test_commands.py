@@ -213,8 +213,8 @@ def test_demo_has_requests_waiting_in_every_state_a_reviewer_meets():
     # Waiting requests are in the inboxes of the approvers who can still act on them.
     nadia = User.objects.get(username="nadia")
     dmitri = User.objects.get(username="dmitri")
-    assert {both.pk, one.pk} <= {r.pk for r in inbox(nadia)}
-    assert both.pk in {r.pk for r in inbox(dmitri)}
+    assert {both.pk, one.pk} <= {r.pk for r in inbox(nadia)[0].rows}
+    assert both.pk in {r.pk for r in inbox(dmitri)[0].rows}
 
 
 def test_the_readme_walk_takes_the_ready_version_to_production():
@@ -230,7 +230,7 @@ def test_the_readme_walk_takes_the_ready_version_to_production():
         reason="Shadow scoring of 2.1.0 matched 2.0.0 with fewer false declines.",
     )
     assert request.gates_passed, [g for g in request.gate_results if not g["passed"]]
-    assert request.pk in {r.pk for r in inbox(grace)}
+    assert request.pk in {r.pk for r in inbox(grace)[0].rows}
     review_approve(actor=grace, request=request, comment="Gates pass; deltas look right.")
     review_approve(actor=tomas, request=request)
     stages = dict(model.versions.values_list("number", "stage"))
