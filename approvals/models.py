@@ -214,6 +214,10 @@ class Review(models.Model):
     comment = models.TextField(blank=True)
     digests = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When an approval was seen to no longer match the version (its digests), so the
+    # request waits in the reviewer's inbox again: a cache of what approvals.status
+    # computes, kept by approvals.services.staleness. Null while it counts.
+    stale_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

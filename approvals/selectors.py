@@ -4,13 +4,13 @@ version's requests. Each has its query shape decided here, with bounded work."""
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 
 from registry.models import ModelVersion, RegisteredModel, Team
 
 from .approvers import STAGES, codename
-from .models import PENDING_STATES, Policy, RequestKind, TransitionRequest
+from .models import PENDING_STATES, Policy, RequestKind, Review, TransitionRequest
 
 INBOX_PAGE = 25  # rows of each list on the inbox page
 INBOX_COUNT_CAP = 100  # counted up to this; past it the page and navigation say "99+"
@@ -22,7 +22,8 @@ def _waiting_sql(user_id: int) -> tuple[str, list]:
     its parameters: requests for a stage they may approve on the request's model (a
     django-guardian grant on the model or on its team, their own or one of their
     groups'), that they did not file, did not author under separation of duties, and
-    have not reviewed. It starts from the grants (a (stage, model) pair once each: the
+    have not reviewed, or whose approval went stale (Review.stale_at, kept by
+    approvals.services.staleness). It starts from the grants (a (stage, model) pair once each: the
     UNIONs), so its work follows the approver's scope, not the number of requests.
 
     One statement, grants included, rather than the ORM's three queries: the inbox and
@@ -68,7 +69,8 @@ def _waiting_sql(user_id: int) -> tuple[str, list]:
                    AND t.version_id IN (SELECT id FROM registry_modelversion
                                         WHERE created_by_id = %s))
           AND NOT EXISTS (SELECT 1 FROM approvals_review r
-                          WHERE r.request_id = t.id AND r.reviewer_id = %s)
+                          WHERE r.request_id = t.id AND r.reviewer_id = %s
+                            AND r.stale_at IS NULL)
     """
     params = [x for grant in grants for x in grant]
     params += [user_id, user_id, *map(str, PENDING_STATES), user_id, user_id, user_id]
@@ -133,7 +135,9 @@ class Page:
     next_cursor: int | None
 
 
-def _page(ids: list[int], size: int, fields: tuple[str, ...], descending=False) -> Page:
+def _page(
+    ids: list[int], size: int, fields: tuple[str, ...], descending=False, **annotations
+) -> Page:
     """Load the first `size` of `ids` (one more was read to know whether a page
     follows) with only `fields`: one query."""
     related = sorted({f.split("__")[0] for f in fields if "__" in f})
@@ -141,6 +145,7 @@ def _page(ids: list[int], size: int, fields: tuple[str, ...], descending=False) 
         TransitionRequest.objects.filter(pk__in=ids[:size])
         .select_related(*related)
         .only(*fields)
+        .annotate(**annotations)
         .order_by("-id" if descending else "id")
     )
     return Page(rows, ids[size - 1] if len(ids) > size else None)
@@ -155,6 +160,7 @@ def inbox(
 ) -> tuple[Page, int]:
     """A page of the pending requests waiting for `user`'s review (_waiting_sql), oldest
     first (after request `after`), and how many wait in all, counted up to `cap` + 1.
+    A row's `my_approval_stale` says the user approved it before and must look again.
     Two queries (three with `after`), bounded whatever the number of open requests. The
     rows carry INBOX_FIELDS; reading another field costs a query."""
     counted = _waiting_ids(user, after=None, limit=cap + 1)
@@ -162,7 +168,9 @@ def inbox(
         ids = counted[: size + 1]
     else:
         ids = _waiting_ids(user, after=after, limit=size + 1)
-    return _page(ids, size, INBOX_FIELDS), len(counted)
+    # A request the user approved before is back because their approval went stale.
+    stale = Review.objects.filter(request=OuterRef("pk"), reviewer=user, stale_at__isnull=False)
+    return _page(ids, size, INBOX_FIELDS, my_approval_stale=Exists(stale)), len(counted)
 
 
 def inbox_count(user, cap: int = INBOX_COUNT_CAP) -> int:

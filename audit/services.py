@@ -29,6 +29,7 @@ from .actions import UnknownAction, declared
 from .audit_actions import Action
 from .context import current_meta
 from .models import ActorKind, AuditEvent, ChainHead, VerificationRun
+from .signals import event_recorded
 
 __all__ = ["event_record", "export_record", "verification_start"]
 
@@ -247,6 +248,7 @@ def event_record(
     digest = event_hash(fields, head.hash)
     event = AuditEvent.objects.create(**fields, prev_hash=head.hash, hash=digest)
     ChainHead.objects.filter(id=1).update(sequence=fields["sequence"], hash=digest)
+    event_recorded.send(sender=AuditEvent, event=event)
     return event
 
 

@@ -15,6 +15,7 @@ from registry.models import RegisteredModel, Team
 from registry.permissions import forget_cached_permissions
 from registry.stages import Stage
 
+from .. import tasks
 from ..approvers import codename
 from ..audit_actions import ApprovalAction
 from ..models import TARGET_STAGE_CHOICES, Comparator, Policy, PolicyScope
@@ -212,6 +213,10 @@ def policy_publish(
             "previous": _rules_of(previous),
         },
     )
+    if model is None:
+        # Approvals given under the previous version no longer count: reviewers see
+        # those requests again (a model's own policy is refreshed through its event).
+        transaction.on_commit(lambda: tasks.stage_reviews_stale_refresh.delay(stage))
     return policy
 
 

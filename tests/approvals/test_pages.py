@@ -150,6 +150,80 @@ def test_a_stale_approval_says_what_changed(
     assert 'carol <span class="muted">(approved earlier, must approve again)' in page
 
 
+def _two_approvals_for_staging(model, governor=None):
+    policy_publish(
+        actor=governor or _governor(),
+        model=model,
+        stage="staging",
+        rules={"required_approvals": 2},
+        reason="Two people look at staging for this model.",
+    )
+
+
+def test_a_stale_approval_brings_the_request_back_to_the_inbox(
+    client, member, ready_version, approver, django_capture_on_commit_callbacks
+):
+    from registry.services import card_update
+
+    _two_approvals_for_staging(ready_version.model)
+    request = transition_request(
+        actor=member, version=ready_version, to_stage="staging", reason=REASON
+    )
+    review_approve(actor=approver, request=request)
+    client.force_login(approver)
+    inbox_url = reverse("approvals:inbox")
+    assert f'id="waiting-{request.pk}"' not in _text(client.get(inbox_url))
+    with django_capture_on_commit_callbacks(execute=True):
+        card_update(actor=member, card=ready_version.card, sections={"intended_use": "Changed."})
+    page = _text(client.get(inbox_url))
+    row = page[page.index(f'id="waiting-{request.pk}"') :]
+    assert "Your approval is stale" in row[: row.index("</tr>")]
+    assert 'id="reviews-count"' in page
+    # approving again takes it out for good
+    review_approve(actor=approver, request=request)
+    assert f'id="waiting-{request.pk}"' not in _text(client.get(inbox_url))
+
+
+def test_an_edit_that_is_undone_makes_the_approval_count_again(
+    member, ready_version, approver, django_capture_on_commit_callbacks
+):
+    from approvals.selectors import inbox_count
+    from registry.services import card_update
+
+    _two_approvals_for_staging(ready_version.model)
+    request = transition_request(
+        actor=member, version=ready_version, to_stage="staging", reason=REASON
+    )
+    original = ready_version.card.intended_use
+    review_approve(actor=approver, request=request)
+    with django_capture_on_commit_callbacks(execute=True):
+        card_update(actor=member, card=ready_version.card, sections={"intended_use": "Changed."})
+    assert inbox_count(approver) == 1
+    ready_version.card.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        card_update(actor=member, card=ready_version.card, sections={"intended_use": original})
+    assert inbox_count(approver) == 0
+
+
+def test_a_new_version_of_the_models_policy_makes_approvals_under_the_old_one_stale(
+    member, ready_version, approver, django_capture_on_commit_callbacks
+):
+    from approvals.models import Review
+    from approvals.selectors import inbox_count
+
+    governor = _governor()
+    _two_approvals_for_staging(ready_version.model, governor)
+    request = transition_request(
+        actor=member, version=ready_version, to_stage="staging", reason=REASON
+    )
+    review_approve(actor=approver, request=request)
+    assert inbox_count(approver) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        _two_approvals_for_staging(ready_version.model, governor)
+    assert Review.objects.get(request=request).stale_at is not None
+    assert inbox_count(approver) == 1
+
+
 def _governor():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
