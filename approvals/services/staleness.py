@@ -17,15 +17,18 @@ Refreshing is idempotent and never decides anything: a missed refresh leaves an
 approval in or out of the inbox, never counted when it should not be.
 """
 
+import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..audit_actions import ApprovalAction
 from ..models import PENDING_STATES, Decision, Review, TransitionRequest
 from ..status import request_status
+
+logger = logging.getLogger("modelgate.approvals")
 
 BATCH_SIZE = 200
 
@@ -92,4 +95,15 @@ def on_event_recorded(sender, event, **kwargs) -> None:
     audit chain's lock)."""
     if event.model_id is None or event.action in _NO_DIGEST_CHANGE:
         return
-    transaction.on_commit(lambda: model_reviews_stale_refresh(event.model_id))
+    model_id = event.model_id
+    transaction.on_commit(lambda: _refresh_after_commit(model_id))
+
+
+def _refresh_after_commit(model_id: int) -> None:
+    # The change is committed whatever happens here: a database that went away since
+    # must not turn its response into an error. The cache catches up at the model's
+    # next change (or the next policy version); decisions never read it.
+    try:
+        model_reviews_stale_refresh(model_id)
+    except DatabaseError:
+        logger.warning("Could not refresh stale approvals of model %s", model_id, exc_info=True)
