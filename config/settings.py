@@ -297,11 +297,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "registry.api.parsers.StrictJSONParser",
-        "registry.api.parsers.StrictFormParser",
-        "registry.api.parsers.StrictMultiPartParser",
-    ],
+    # JSON bodies only (anything else is a 415), as the schema documents; the views that
+    # take an artifact file add multipart (registry.api.views.uploads).
+    "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -66,6 +66,10 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, exceptions.NotAuthenticated):
         exc.detail = exceptions.ErrorDetail(NOT_AUTHENTICATED, code="not_authenticated")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        exc.detail = exceptions.ErrorDetail(
+            _unsupported_media_type(exc, context), code="unsupported_media_type"
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -75,6 +79,15 @@ def exception_handler(exc, context):
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(x) for x in response.data)}
     return response
+
+
+def _unsupported_media_type(exc, context) -> str:
+    """DRF's message, and the body types this endpoint takes instead."""
+    request = context.get("request")
+    accepted = [parser.media_type for parser in getattr(request, "parsers", None) or []]
+    if not accepted:
+        return str(exc.detail)
+    return f"{exc.detail} Send the body as {' or '.join(accepted)}."
 
 
 def _codes(codes):

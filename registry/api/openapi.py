@@ -6,6 +6,8 @@
   become minItems/maxItems/minProperties, which drf-spectacular leaves out.
 - A request body that refuses unknown fields (StrictInputMixin) says so:
   additionalProperties: false.
+- An operation that takes a body documents the 415 (in the error shape) that answers a
+  body of any other type than the ones it lists.
 """
 
 import inspect
@@ -13,9 +15,11 @@ import inspect
 from django.core.validators import RegexValidator
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_doc, is_list_serializer
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from ..validators import MODEL_NAME_RE
+from .errors import ErrorSerializer
 from .fields import NOT_BLANK, StrictInputMixin
 
 # What the API reads must be storable: PostgreSQL refuses NUL, so the API does (a 400).
@@ -26,6 +30,17 @@ MODEL_NAME_PATTERN = MODEL_NAME_RE.replace("\\A", "^").replace("\\Z", "$")
 
 
 class AutoSchema(openapi.AutoSchema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation and "requestBody" in operation and "415" not in operation["responses"]:
+            unsupported = OpenApiResponse(
+                ErrorSerializer,
+                description="A body of a type this operation does not take (see its request body).",
+            )
+            operation["responses"]["415"] = self._get_response_for_code(unsupported, "415")
+            operation["responses"] = dict(sorted(operation["responses"].items()))
+        return operation
+
     def get_description(self) -> str:
         method = getattr(self.view, getattr(self.view, "action", self.method.lower()), None)
         own_class_doc = self.view.__class__.__dict__.get("__doc__")

@@ -2,8 +2,10 @@
 
 json.loads accepts what the database refuses (a NUL character, a lone UTF-16 surrogate
 such as "\\ud800") and nesting deep enough to exhaust the stack later (100,000 levels
-raise RecursionError); form bodies can carry NUL too. Each of these is refused here with
-a 400 naming the field, once for every endpoint, instead of field by field.
+raise RecursionError); the fields of a multipart upload can carry NUL too. Each of these
+is refused here with a 400 naming the field, once for every endpoint, instead of field by
+field. The API takes JSON bodies, and multipart where an artifact file is uploaded; no
+form-encoded bodies (a 415), as the schema says.
 """
 
 import json
@@ -70,7 +72,7 @@ def loads_bounded(text: str):
 
 
 def form_problems(data) -> dict[str, list[str]]:
-    """Per field of a form body (a QueryDict), what cannot be stored."""
+    """Per field of a multipart body's fields (a QueryDict), what cannot be stored."""
     errors: dict[str, list[str]] = {}
     for key, values in data.lists():
         if unstorable_text_reason(key):
@@ -93,15 +95,6 @@ class StrictJSONParser(parsers.JSONParser):
         except RecursionError:
             raise ParseError(f"JSON parse error - {TOO_DEEP}") from None
         errors = json_body_problems(data)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return data
-
-
-class StrictFormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        errors = form_problems(data)
         if errors:
             raise serializers.ValidationError(errors)
         return data

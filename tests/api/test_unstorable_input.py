@@ -92,14 +92,6 @@ def test_a_nul_in_hyperparameters_of_a_multipart_registration_is_a_400(api, mode
     assert snapshot() == before
 
 
-def test_a_nul_in_a_form_encoded_api_body_is_a_400(api, version):
-    url = f"/api/models/{version.model.name}/versions/1/params/"
-    response = api.post(
-        url, "hyperparameters.lr=%00", content_type="application/x-www-form-urlencoded"
-    )
-    assert "NUL" in errors_of(response)["hyperparameters"][0]
-
-
 @pytest.mark.parametrize(
     "body, field",
     [
