@@ -12,8 +12,8 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from registry.choices import RiskTier
@@ -40,7 +40,7 @@ from .governance_forms import (
 )
 from .models import Policy, PolicyScope
 from .policies import TARGET_STAGES, describe
-from .selectors import policy_list
+from .selectors import current_policies, policy_recent_versions, policy_versions
 from .services.governance import ASSIGN_PERMISSION, PUBLISH_PERMISSION
 from .services.transitions import ROLLBACK_PERMISSION
 from .status import previous_production, production_version
@@ -171,48 +171,70 @@ def risk_tier_set(request, name: str):
     return _approvers_page(request, model, tier_form=form, status=400)
 
 
-TIER_ORDER = {tier: i for i, tier in enumerate(["", *RiskTier.values])}
-SCOPE_ORDER = {PolicyScope.ORGANISATION: 0, PolicyScope.TEAM: 1, PolicyScope.MODEL: 2}
+# The policies in force are a page of POLICIES_PER_PAGE (the organisation defaults alone
+# are 3 stages x 4 tiers; teams' and models' overrides add to them); under each, its
+# RECENT_VERSIONS latest earlier versions, and a link to all of them, HISTORY_PER_PAGE a page.
+POLICIES_PER_PAGE = 50
+RECENT_VERSIONS = 3
+HISTORY_PER_PAGE = 20
 
 
-def _policy_groups(policies: list[Policy]) -> list[dict]:
-    """Current policies grouped by stage, then tier (model overrides apply whatever the
-    tier: their own group), each with its earlier versions."""
-    lines: dict[tuple, list[Policy]] = {}
-    for p in policies:
-        lines.setdefault((p.stage, p.scope, p.risk_tier, p.team_id, p.model_id), []).append(p)
-    current = []
-    for versions in lines.values():
-        versions.sort(key=lambda p: -p.number)
-        head = versions[0]
-        if head.superseded_at is None:
-            current.append({"policy": head, "rules": describe(head), "history": versions[1:]})
-    current.sort(
-        key=lambda c: (
-            TARGET_STAGES.index(c["policy"].stage),
-            TIER_ORDER[c["policy"].risk_tier] if c["policy"].risk_tier else len(TIER_ORDER),
-            SCOPE_ORDER[c["policy"].scope],
-            str(c["policy"].where).lower(),
-        )
-    )
+def _policy_groups(policies: list[Policy], earlier: dict[int, list[Policy]]) -> list[dict]:
+    """Current policies (in current_policies' order) grouped by stage, then tier (model
+    overrides apply whatever the tier: their own group), each with its latest earlier
+    versions."""
     groups = []
-    for stage, in_stage in groupby(current, key=lambda c: c["policy"].stage):
+    for stage, in_stage in groupby(policies, key=lambda p: p.stage):
         tiers = []
-        for tier, in_tier in groupby(in_stage, key=lambda c: c["policy"].risk_tier):
+        for tier, in_tier in groupby(in_stage, key=lambda p: p.risk_tier):
             label = f"{RiskTier(tier).label} risk" if tier else "Model overrides (any risk tier)"
-            tiers.append({"label": label, "policies": list(in_tier)})
+            rows = [
+                {
+                    "policy": p,
+                    "rules": describe(p),
+                    "history": earlier.get(p.pk, []),
+                    "earlier_count": p.number - 1,  # numbered 1, 2, ... without gaps
+                }
+                for p in in_tier
+            ]
+            tiers.append({"label": label, "policies": rows})
         groups.append({"stage": stage, "label": STAGE_LABELS[stage], "tiers": tiers})
     return groups
 
 
 @login_required
 def policies(request):
+    page = Paginator(current_policies(), POLICIES_PER_PAGE).get_page(request.GET.get("page"))
+    in_force = list(page.object_list)
     return render(
         request,
         "approvals/policies.html",
         {
             "nav": "policies",
-            "groups": _policy_groups(policy_list()),
+            "groups": _policy_groups(in_force, policy_recent_versions(in_force, RECENT_VERSIONS)),
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "can_publish": request.user.has_perm(PUBLISH_PERMISSION),
+        },
+    )
+
+
+@login_required
+def policy_history(request, pk: int):
+    """Every version of one policy (any of its versions' pk), newest first, a page at a time."""
+    policy = get_object_or_404(Policy.objects.select_related("team", "model"), pk=pk)
+    page = Paginator(policy_versions(policy), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "approvals/policy_history.html",
+        {
+            "nav": "policies",
+            "policy": policy,
+            "stage_label": STAGE_LABELS[policy.stage],
+            "versions": [{"policy": p, "rules": describe(p)} for p in page.object_list],
+            "page": page,
+            "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2),
+            "pagination_label": "Version pages",
             "can_publish": request.user.has_perm(PUBLISH_PERMISSION),
         },
     )
@@ -258,7 +280,8 @@ def policy_publish(request):
             rule_errors = show_service_errors(form, exc)
         else:
             messages.success(request, f"Published {policy}.")
-            return redirect(f"{reverse('approvals:policies')}#policy-{policy.pk}")
+            # Its own page: the page of all policies may have it on another page.
+            return redirect("approvals:policy_history", pk=policy.pk)
     return render(
         request,
         "approvals/policy_publish.html",

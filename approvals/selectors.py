@@ -4,13 +4,23 @@ version's requests. Each has its query shape decided here, with bounded work."""
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 
+from registry.choices import RiskTier
 from registry.models import ModelVersion, RegisteredModel, Team
 
 from .approvers import STAGES, codename
-from .models import PENDING_STATES, Policy, RequestKind, Review, TransitionRequest
+from .models import (
+    PENDING_STATES,
+    TARGET_STAGE_CHOICES,
+    Policy,
+    PolicyScope,
+    RequestKind,
+    Review,
+    TransitionRequest,
+)
 
 INBOX_PAGE = 25  # rows of each list on the inbox page
 INBOX_COUNT_CAP = 100  # counted up to this; past it the page and navigation say "99+"
@@ -254,11 +264,60 @@ def open_rollback_review(
     )
 
 
-def policy_list() -> list[Policy]:
-    """Every policy version, current and superseded, with its team, model and publisher
-    (one query): the policies page groups them."""
-    return list(
-        Policy.objects.select_related("team", "model", "published_by").order_by(
-            "stage", "risk_tier", "scope", "team__name", "model__name", "-number"
+def _rank(field: str, values: list[str]) -> Case:
+    """An integer ordering `field` as listed in `values` (anything else last)."""
+    whens = [When(**{field: value}, then=Value(i)) for i, value in enumerate(values)]
+    return Case(*whens, default=Value(len(values)), output_field=IntegerField())
+
+
+def current_policies() -> QuerySet[Policy]:
+    """The policies in force, in the policies page's order: target stage, risk tier (a
+    model's own policy, which has none, last), scope, then team or model name. Teams'
+    and models' overrides make this grow with the registry: the page pages it."""
+    return (
+        Policy.objects.filter(superseded_at__isnull=True)
+        .select_related("team", "model", "published_by")
+        .annotate(
+            stage_rank=_rank("stage", [value for value, _ in TARGET_STAGE_CHOICES]),
+            tier_rank=_rank("risk_tier", [*RiskTier.values, ""]),
+            scope_rank=_rank("scope", list(PolicyScope.values)),
         )
+        .order_by(
+            "stage_rank", "tier_rank", "scope_rank", Lower("team__name"), Lower("model__name"), "pk"
+        )
+    )
+
+
+def _line(policy: Policy) -> dict:
+    """What the versions of one policy share (its scope, target and stage)."""
+    return {
+        "scope": policy.scope,
+        "team_id": policy.team_id,
+        "model_id": policy.model_id,
+        "stage": policy.stage,
+        "risk_tier": policy.risk_tier,
+    }
+
+
+def policy_recent_versions(policies: list[Policy], limit: int) -> dict[int, list[Policy]]:
+    """For each of `policies` (by pk), its `limit` latest earlier versions, newest first,
+    in one query. A policy's versions are numbered 1, 2, ... without gaps (policy_publish
+    numbers the next one; none is ever deleted), so they are a range of numbers."""
+    if not policies or limit <= 0:
+        return {}
+    lines = Q()
+    for p in policies:
+        lines |= Q(**_line(p), number__gte=p.number - limit, number__lt=p.number)
+    by_line: dict[tuple, list[Policy]] = {}
+    for old in Policy.objects.filter(lines).select_related("published_by").order_by("-number"):
+        by_line.setdefault(tuple(_line(old).values()), []).append(old)
+    return {p.pk: by_line.get(tuple(_line(p).values()), []) for p in policies}
+
+
+def policy_versions(policy: Policy) -> QuerySet[Policy]:
+    """Every version of `policy`'s line (current and superseded), newest first."""
+    return (
+        Policy.objects.filter(**_line(policy))
+        .select_related("team", "model", "published_by")
+        .order_by("-number")
     )

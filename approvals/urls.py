@@ -33,4 +33,5 @@ urlpatterns += [
     path("models/<str:name>/rollback/", governance_views.rollback, name="rollback"),
     path("policies/", governance_views.policies, name="policies"),
     path("policies/publish/", governance_views.policy_publish, name="policy_publish"),
+    path("policies/<int:pk>/", governance_views.policy_history, name="policy_history"),
 ]

@@ -3,8 +3,12 @@ publishing their next version, and the break-glass rollback. Everyone signed in 
 approvers and policies; only governance staff and admins change them; only break-glass
 holders and admins roll back."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from approvals import governance_views
@@ -82,6 +86,7 @@ MATRIX = [
     ("approver_remove", "post", GOVERNANCE, lambda c: {**ON_PRODUCTION, "user": c["approver"].pk}),
     ("risk_tier_set", "post", GOVERNANCE, lambda c: {"risk_tier": "high", "reason": TIER_REASON}),
     ("policies", "get", EVERYONE, None),
+    ("policy_history", "get", EVERYONE, None),
     ("policy_publish", "get", GOVERNANCE, None),
     ("policy_publish", "post", GOVERNANCE, lambda c: publish_data()),
     ("rollback", "get", BREAK_GLASS, None),
@@ -101,6 +106,8 @@ def test_the_matrix_covers_every_governance_url():
 def _url(name, model):
     if name in ("policies", "policy_publish"):
         return reverse(f"approvals:{name}")
+    if name == "policy_history":
+        return reverse(f"approvals:{name}", args=[Policy.objects.order_by("pk").first().pk])
     return reverse(f"approvals:{name}", args=[model.name])
 
 
@@ -238,6 +245,93 @@ def test_the_policies_page_groups_current_policies_with_their_history(client, me
     assert POLICY_REASON in critical and "4 distinct named approvers" in critical
     assert "Earlier versions (1)" in critical
     assert "Version 1: 3 approvals" in critical and "Organisation default, installed" in critical
+
+
+def _publish_versions(actor, count: int, **line) -> list[Policy]:
+    from approvals.services import policy_publish
+
+    line = {"stage": "production", "risk_tier": "critical", **line}
+    return [
+        policy_publish(
+            actor=actor, rules={"required_approvals": 2 + n % 3},
+            reason=f"Revision {n} of the critical-risk rules.", **line,
+        )
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_the_policies_page_shows_the_latest_earlier_versions_and_links_to_all(
+    client, member, governance
+):
+    _publish_versions(governance, 6)  # versions 2..7 of the critical production default
+    client.force_login(member)
+    html = client.get(reverse("approvals:policies")).content.decode()
+    production = html[html.index('id="stage-production"') : html.index('id="stage-archived"')]
+    critical = production[production.index("Critical risk") :]
+    assert "version 7" in critical and "Earlier versions (6)" in critical
+    assert "Revision 5 of" in critical  # the one in force
+    assert all(f"Version {n}:" in critical for n in (6, 5, 4))
+    assert "Version 3:" not in critical and "Version 1:" not in critical
+    current = Policy.objects.get(risk_tier="critical", stage="production", superseded_at=None)
+    assert f'href="{reverse("approvals:policy_history", args=[current.pk])}"' in critical
+    assert "All 7 versions, with their rules" in critical
+
+
+def test_the_history_of_a_policy_is_paged_newest_first(client, member, governance):
+    policies = _publish_versions(governance, 24)  # versions 2..25
+    client.force_login(member)
+    url = reverse("approvals:policy_history", args=[policies[0].pk])  # any version leads there
+    first = client.get(url).content.decode()
+    assert "Organisation, Critical risk: into Production" in first
+    numbers = [int(n) for n in re.findall(r"Version (\d+)</strong>", first)]
+    assert numbers == list(range(25, 5, -1))
+    assert "In force" in first and first.count("Superseded") == 19
+    assert "4 distinct named approvers" in first  # version 25's rules, in full
+    assert 'href="?page=2"' in first and "1–20 of 25" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert [int(n) for n in re.findall(r"Version (\d+)</strong>", second)] == [5, 4, 3, 2, 1]
+    assert "Organisation default, installed" in second
+
+
+def test_the_policies_in_force_are_paged(client, member, governance, monkeypatch):
+    monkeypatch.setattr(governance_views, "POLICIES_PER_PAGE", 5)
+    client.force_login(member)
+    pages = [
+        client.get(reverse("approvals:policies"), {"page": n}).content.decode() for n in (1, 2, 3)
+    ]
+    # The 12 organisation defaults (3 stages x 4 tiers), in order: staging low first.
+    assert "1–5 of 12" in pages[0] and 'href="?page=3"' in pages[0]
+    assert "Into Staging" in pages[0] and "Into Production" in pages[1]
+    assert pages[1].count('class="policy"') == 5 and pages[2].count('class="policy"') == 2
+    assert "Into Archived" in pages[2] and "Critical risk" in pages[2]
+
+
+def _page_queries(client, url) -> int:
+    assert client.get(url).status_code == 200  # warm the per-process caches
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_policy_pages_queries_do_not_grow_with_policies_or_versions(
+    client, member, governance, team, make_model
+):
+    client.force_login(member)
+    first = Policy.objects.order_by("pk").first()
+    history = reverse("approvals:policy_history", args=[first.pk])
+    few, few_history = (
+        _page_queries(client, reverse("approvals:policies")),
+        _page_queries(client, history),
+    )
+    for tier in ("low", "medium", "high", "critical"):
+        _publish_versions(governance, 3, stage="staging", risk_tier=tier, team=team)
+    for _ in range(5):
+        _publish_versions(governance, 2, stage="production", risk_tier="", model=make_model())
+    _publish_versions(governance, 30, stage=first.stage, risk_tier=first.risk_tier)
+    # Session and user 2, permissions 2, the navigation 2; the page: a count, the page of
+    # policies in force, their latest earlier versions (the history page: its policy).
+    assert _page_queries(client, reverse("approvals:policies")) == few <= 9
+    assert _page_queries(client, history) == few_history <= 9
 
 
 def test_publishing_from_a_policy_starts_from_its_rules(client, governance):

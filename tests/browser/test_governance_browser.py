@@ -6,6 +6,7 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from registry.choices import CARD_SECTION_NAMES
 
@@ -161,6 +162,7 @@ def test_governance_pages_fit_a_phone_and_run_under_the_csp(
             f"/models/{model.name}/",
             f"/approvals/models/{model.name}/approvers/",
             "/approvals/policies/",
+            f"/approvals/policies/{high.pk}/",
             f"/approvals/policies/publish/?from={high.pk}",
         ],
         bree: [f"/models/{model.name}/", f"/approvals/models/{model.name}/rollback/"],
@@ -181,3 +183,38 @@ def test_governance_pages_fit_a_phone_and_run_under_the_csp(
             screenshot(page, f"governance-phone-{user.get_username()}")
         finally:
             context.close()
+
+
+def test_governance_reads_every_version_of_a_policy_a_page_at_a_time(
+    page, django_user_model, password
+):
+    """The policies page shows the three latest earlier versions of a policy under it;
+    the link below them leads to every version with its rules, twenty a page."""
+    from approvals.services import policy_publish
+
+    gina = django_user_model.objects.create_user("gina", "gina@example.com", password)
+    gina.groups.add(Group.objects.get(name="Governance"))
+    for n in range(24):  # versions 2..25 of the critical-risk production default
+        policy_publish(
+            actor=gina, stage="production", risk_tier="critical",
+            rules={"required_approvals": 3 + n % 2}, reason=f"Revision {n + 2} after the audit.",
+        )  # fmt: skip
+
+    signed_in(page, gina, password)
+    page.goto("/approvals/policies/")
+    critical = page.locator("#stage-production article.policy").filter(has_text="Critical risk")
+    history = critical.locator("details.history")
+    history.locator("summary").click()
+    expect(history.locator("li")).to_have_count(3)
+    expect(history.locator("li").first).to_contain_text("Version 24: 3 approvals")
+    screenshot(page, "policies-earlier-versions")
+    history.get_by_role("link", name="All 25 versions, with their rules").click()
+    page.wait_for_url("**/approvals/policies/*/")
+    versions = page.locator("article.policy .policy-version")
+    expect(versions).to_have_count(20)
+    expect(versions.first).to_have_text("Version 25")
+    expect(page.locator("nav.pagination")).to_contain_text("1–20 of 25")
+    page.get_by_role("link", name="Next ›").click()
+    expect(versions).to_have_text(["Version 5", "Version 4", "Version 3", "Version 2", "Version 1"])
+    expect(page.locator("#policy-versions")).to_contain_text("Organisation default, installed")
+    screenshot(page, "policy-history-page-2")
