@@ -20,12 +20,19 @@ approvals.transition.rolled_back from_stage "production", to_stage "production" 
 approvals.policy.published       changes: {"scope", "team", "model", "stage", "risk_tier",
                                  "number", "rules": {...}, "previous": {...} or null}
 approvals.approver.granted / .revoked   changes: {"stage", "user" or "group", "on":
-                                 "model" | "team", "team"}
+                                 "model" | "team", "team"}; its sentence names the stage
+                                 and the model (or the team, for a team-wide grant)
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import models
+from django.utils.html import format_html
 
 from audit.actions import EventShape, register
+from audit.display import subject
+from registry.stages import STAGE_LABELS
 
 
 class ApprovalAction(models.TextChoices):
@@ -41,7 +48,28 @@ class ApprovalAction(models.TextChoices):
     APPROVER_REVOKED = "approvals.approver.revoked", "Approver removed"
 
 
+def _approver_change(sentence: str):
+    """The sentence of a grant or revoke: whom, for which target stage, and where (one
+    model, or every model of a team), from the event's recorded names."""
+
+    def describe(event, changes: Mapping[str, Any]):
+        user, group, stage = changes.get("user"), changes.get("group"), changes.get("stage")
+        if not (user or group) or not stage:
+            return None
+        who = subject(user) if user else format_html("group {}", subject(group))
+        if changes.get("on") == "team":
+            where = format_html("every model of team {}", subject(changes.get("team", "")))
+        elif event.model_name:
+            where = format_html("model {}", subject(event.model_name))
+        else:
+            where = "one model"
+        return format_html(sentence, who=who, stage=STAGE_LABELS.get(stage, stage), where=where)
+
+    return describe
+
+
 REQUEST = ("request_id",)
+APPROVER_CHANGES = ("stage", "user", "group", "on", "team")
 GATES = ("gates",)
 
 register(
@@ -76,10 +104,12 @@ register(
             changes=("scope", "team", "stage", "risk_tier", "number", "rules", "previous"),
         ),
         ApprovalAction.APPROVER_GRANTED: EventShape(
-            changes=("stage", "user", "group", "on", "team")
+            changes=APPROVER_CHANGES,
+            describe=_approver_change("{who} named approver of moves into {stage} for {where}"),
         ),
         ApprovalAction.APPROVER_REVOKED: EventShape(
-            changes=("stage", "user", "group", "on", "team")
+            changes=APPROVER_CHANGES,
+            describe=_approver_change("{who} no longer approver of moves into {stage} for {where}"),
         ),
     },
 )

@@ -1,8 +1,12 @@
 """Naming and removing approvers: governance staff and admins only, each change audited.
 (These replace registry's single-permission model_approver_grant/revoke.)"""
 
+import re
+
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from approvals.approvers import approver_ids, can_approve
 from approvals.audit_actions import ApprovalAction
@@ -34,3 +38,28 @@ def test_a_revoked_approver_no_longer_approves(model, outsider, admin_user, memb
     approver_revoke(actor=admin_user, stage="production", model=model, user=outsider)
     assert not can_approve(outsider, model, "production")
     assert AuditEvent.objects.filter(action=ApprovalAction.APPROVER_REVOKED).count() == 1
+
+
+def test_the_audit_log_says_which_stage_and_where_for_each_grant_and_revoke(
+    client, model, outsider, admin_user, governance
+):
+    reviewers = Group.objects.create(name="Fraud reviewers")
+    approver_grant(actor=governance, stage="staging", model=model, user=outsider)
+    approver_grant(actor=governance, stage="production", team=model.team, group=reviewers)
+    approver_revoke(actor=governance, stage="staging", model=model, user=outsider)
+    approver_revoke(actor=governance, stage="production", team=model.team, group=reviewers)
+
+    client.force_login(admin_user)
+    html = client.get(reverse("audit:events")).content.decode()
+    sentences = [
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+        for cell in re.findall(r'<td class="event-summary">(.*?)<br>', html, re.S)
+    ]
+    assert sentences[:4] == [
+        "group Fraud reviewers no longer approver of moves into Production for every model "
+        "of team Fraud Detection by gina",
+        "bob no longer approver of moves into Staging for model fraud-scorer by gina",
+        "group Fraud reviewers named approver of moves into Production for every model of "
+        "team Fraud Detection by gina",
+        "bob named approver of moves into Staging for model fraud-scorer by gina",
+    ]

@@ -82,12 +82,16 @@ def test_a_permission_change_says_to_whom_and_by_whom(client, model, member, out
     assert "Edit permission revoked from bob by alice" in _text(_history_row(html, revoked))
 
 
-def test_an_approver_grant_names_the_approver_and_the_admin(client, model, admin_user, outsider):
+def test_an_approver_grant_names_the_approver_the_stage_and_the_admin(
+    client, model, admin_user, outsider
+):
     approver_grant(actor=admin_user, stage="production", model=model, user=outsider)
     event = AuditEvent.objects.get(model_id=model.pk, action=ApprovalAction.APPROVER_GRANTED)
     client.force_login(outsider)
     html = client.get(reverse("registry:model_detail", args=[model.name])).content.decode()
-    assert "Approver named: bob by admin" in _text(_history_row(html, event))
+    assert "bob named approver of moves into Production for model fraud-scorer by admin" in (
+        _text(_history_row(html, event))
+    )
 
 
 def test_names_in_the_sentence_are_escaped(model, member, django_user_model):
