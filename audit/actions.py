@@ -33,8 +33,7 @@ and its services write `audit.services.event_record(actor=..., action=Action.X, 
   shape does not list, and a from_stage, to_stage, reason or request_id its shape does
   not list in `fields`. Listed keys and fields may still be left out of an event.
 - An event that sets `to_stage` is a stage transition: "Stage transitions only" on the
-  audit page and the transitions export (audit/export.py) hold it, the export with one
-  column per `changes` key that a transition shape lists.
+  audit page holds it.
 - `describe(event, changes)` (optional) is the sentence the audit page and a model's
   history show, as HTML built with format_html (audit.display.subject() marks up a
   name), or None to fall back on the label.
@@ -65,7 +64,6 @@ __all__ = [
     "register_model_directory",
     "register_stage_labels",
     "stage_label",
-    "transition_changes_keys",
     "unregister",
 ]
 
@@ -86,10 +84,6 @@ class EventShape:
         unknown = set(self.fields) - set(STAGE_FIELDS)
         if unknown:
             raise ValueError(f"EventShape fields must be among {STAGE_FIELDS}, not {unknown}.")
-
-    @property
-    def is_transition(self) -> bool:
-        return "to_stage" in self.fields
 
     def problems(self, changes: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
         """What an event of this shape may not hold: undeclared `changes` keys (audit's
@@ -162,15 +156,6 @@ def action_label(name: str) -> str:
 def action_choices() -> list[tuple[str, str]]:
     """(name, label) of every declared action, in the order the apps declared them."""
     return [(a.name, a.label) for a in _actions.values()]
-
-
-def transition_changes_keys() -> list[str]:
-    """The `changes` keys that transition shapes list, each once, in declaration order."""
-    keys: dict[str, None] = {}
-    for declaration in _actions.values():
-        if declaration.shape.is_transition:
-            keys.update(dict.fromkeys(declaration.shape.changes))
-    return list(keys)
 
 
 def register_stage_labels(choices: Iterable[tuple[str, str]]) -> None:

@@ -1,18 +1,13 @@
-"""Streaming exports of the audit log: every event, or one row per stage transition,
-as CSV or JSON Lines.
+"""Streaming exports of the audit log: every event (filtered as on the audit page), as CSV
+or JSON Lines. Stage transitions, one row each with their approvers and gates, have their
+own export, which the audit page links to (approvals.export).
 
 Rows are read in keyset batches on the sequence number and written out batch by batch
-(or, for the events CSV on PostgreSQL, streamed straight from COPY ... TO STDOUT), so
-memory stays flat whatever the size of the export. Timestamps are ISO 8601 in UTC with
+(or, for the CSV on PostgreSQL, streamed straight from COPY ... TO STDOUT), so memory
+stays flat whatever the size of the export. Timestamps are ISO 8601 in UTC with
 microseconds. CSV is UTF-8 with a byte-order mark (so spreadsheets detect the encoding),
 has a header row, quotes every cell, and makes every text cell formula-safe
 (spreadsheet_safe in Python, _SAFE_TEXT in SQL).
-
-Transition rows: one per event that sets `to_stage` (a stage transition), with the
-event's own fields and one column per `changes` key that the apps' transition shapes
-declare (audit.actions: the shape lives next to the code that writes the event, not
-here). A missing key is an empty cell; in CSV a list of plain values is one cell joined
-by "; ", any other structure its JSON text; JSON Lines keeps every value as recorded.
 """
 
 import codecs
@@ -28,7 +23,6 @@ from django.db import connection
 from django.db.models import F, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
-from .actions import transition_changes_keys
 from .models import AuditEvent
 
 BATCH_SIZE = 5000
@@ -74,30 +68,6 @@ EVENT_HEADER = (
     "prev_hash",
     "hash",
 )
-# A transition row: these, then the declared `changes` keys, then TRANSITION_TRAILER.
-TRANSITION_LEADER = (
-    "sequence",
-    "timestamp",
-    "action",
-    "model",
-    "version",
-    "from_stage",
-    "to_stage",
-    "reason",
-    "request_id",
-)
-TRANSITION_TRAILER = ("recorded_by", "event_hash")
-
-
-def transition_columns() -> list[tuple[str, str]]:
-    """(column, changes key) for the declared keys of transition events; a key named
-    like one of the event's own columns gets the column "changes.<key>"."""
-    fixed = {*TRANSITION_LEADER, *TRANSITION_TRAILER}
-    return [(f"changes.{k}" if k in fixed else k, k) for k in transition_changes_keys()]
-
-
-def transition_header() -> tuple[str, ...]:
-    return (*TRANSITION_LEADER, *(c for c, _ in transition_columns()), *TRANSITION_TRAILER)
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -195,41 +165,6 @@ def _database_formats(use_database: bool | None) -> bool:
     return connection.vendor == "postgresql" if use_database is None else use_database
 
 
-def _transition_record(row: tuple, columns: list[tuple[str, str]]) -> dict[str, Any]:
-    event = dict(zip(EVENT_FIELDS, row, strict=True))
-    changes = event["changes"] if isinstance(event["changes"], dict) else {}
-    return {
-        "sequence": event["sequence"],
-        "timestamp": _timestamp(event["created_at"]),
-        "action": event["action"],
-        "model": event["model_name"],
-        "version": event["version_number"],
-        "from_stage": event["from_stage"],
-        "to_stage": event["to_stage"],
-        "reason": event["reason"],
-        "request_id": event["request_id"],
-        **{column: changes.get(key) for column, key in columns},
-        "recorded_by": event["actor_name"],
-        "event_hash": event["hash"],
-    }
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list) and all(
-        isinstance(v, str | int | float) and not isinstance(v, bool) for v in value
-    ):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return value
-    return _json(value)
-
-
-def _transition_cells(row: tuple, columns: list[tuple[str, str]]) -> list:
-    return [spreadsheet_safe(_cell(v)) for v in _transition_record(row, columns).values()]
-
-
 def _csv(header: tuple, batches: Iterable[Iterable]) -> Iterator[bytes]:
     buffer = io.StringIO()
     # Quoting every cell is valid CSV for any reader and nearly twice as fast to write
@@ -293,25 +228,6 @@ def events_jsonl(
     return _lines((_json(_event_record(row)) for row in batch) for batch in batches)
 
 
-def _transition_rows(qs: QuerySet, batch_size: int) -> Iterator[list[tuple]]:
-    return _batches(qs.exclude(to_stage="").values_list(*EVENT_FIELDS), batch_size)
-
-
-def transitions_csv(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    columns = transition_columns()
-    batches = _transition_rows(qs, batch_size)
-    return _csv(
-        transition_header(),
-        ([_transition_cells(row, columns) for row in batch] for batch in batches),
-    )
-
-
-def transitions_jsonl(qs: QuerySet, batch_size: int = BATCH_SIZE) -> Iterator[bytes]:
-    columns = transition_columns()
-    batches = _transition_rows(qs, batch_size)
-    return _lines((_json(_transition_record(row, columns)) for row in batch) for batch in batches)
-
-
 @dataclass(frozen=True)
 class ExportKind:
     stream: Callable[[QuerySet], Iterator[bytes]]
@@ -325,15 +241,5 @@ EXPORT_KINDS = {
     "events-csv": ExportKind(events_csv, "text/csv; charset=utf-8", "audit-events", "csv", "CSV"),
     "events-jsonl": ExportKind(
         events_jsonl, "application/x-ndjson", "audit-events", "jsonl", "JSON Lines"
-    ),
-    "transitions-csv": ExportKind(
-        transitions_csv, "text/csv; charset=utf-8", "stage-transitions", "csv", "Transitions CSV"
-    ),
-    "transitions-jsonl": ExportKind(
-        transitions_jsonl,
-        "application/x-ndjson",
-        "stage-transitions",
-        "jsonl",
-        "Transitions JSON Lines",
     ),
 }

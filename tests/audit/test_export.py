@@ -4,13 +4,14 @@ events; formula-safe CSV; each export recorded in the log before a row is sent."
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.db import transaction
 from django.urls import reverse
 
 from audit.audit_actions import Action as AuditAction
-from audit.export import EVENT_HEADER, events_csv, events_jsonl, transition_header
+from audit.export import EVENT_HEADER, events_csv, events_jsonl
 from audit.models import AuditEvent
 from audit.selectors import EventFilter, events_filtered
 from audit.services import event_record
@@ -34,7 +35,7 @@ def auditor_client(client, auditor):
 
 @pytest.fixture
 def transitions(version, member, admin_user):
-    """Stage transitions of an app that declares their `changes` keys (sample_actions)."""
+    """Stage transitions as the events of an app that declares them (sample_actions)."""
     with transaction.atomic():
         return [
             event_record(
@@ -120,47 +121,35 @@ def test_each_export_is_recorded_with_who_and_which_filter(auditor_client, audit
     assert chain_check().ok
 
 
-def test_the_transitions_csv_has_one_row_per_transition(auditor_client, transitions, version):
-    _, body = _export(auditor_client, "transitions-csv")
+def test_the_page_offers_the_event_exports_and_links_the_one_transitions_export(
+    auditor_client, transitions
+):
+    """The event-based "Transitions CSV/JSON Lines" sat next to the link to the
+    transitions export (one row per transition, approvals.export) and confused audit
+    staff: the page offers the events exports and that link only."""
+    html = auditor_client.get(reverse("audit:events")).content.decode()
+    exports = re.findall(r'formaction="([^"]+)"[^>]*>([^<]+)</button>', html)
+    assert exports == [
+        (reverse("audit:export", args=["events-csv"]), "CSV"),
+        (reverse("audit:export", args=["events-jsonl"]), "JSON Lines"),
+    ]
+    link = re.search(r'<a href="([^"]+)" id="transitions-export-link">([^<]+)</a>', html)
+    assert link[1] == reverse("approvals:transitions_export")
+    assert link[2] == "Transitions export: one row per transition, with approvers and gates"
+
+
+@pytest.mark.parametrize("kind", ["transitions-csv", "transitions-jsonl"])
+def test_the_event_based_transitions_export_is_gone(auditor_client, transitions, kind):
+    assert auditor_client.post(reverse("audit:export", args=[kind])).status_code == 404
+    assert not AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORTED).exists()
+
+
+def test_the_events_export_still_takes_stage_transitions_only(auditor_client, transitions):
+    _, body = _export(auditor_client, "events-csv", transitions_only="on")
     rows = _csv_rows(body)
-    # The event's own fields, then the `changes` keys that transition shapes declare.
-    assert list(rows[0]) == list(transition_header())
-    assert len(rows) == 2
-    first, second = rows
-    expected = {
-        "sequence": str(transitions[0].sequence),
-        "timestamp": transitions[0].created_at.isoformat(timespec="microseconds"),
-        "action": "sample.transition.applied",
-        "model": version.model.name,
-        "version": str(version.number),
-        "from_stage": "none",
-        "to_stage": "staging",
-        "reason": "Offline evaluation passed",
-        "request_id": "7",
-        "requested_by": "alice",
-        "approved_by": "carol; dave",
-        "gate_results": json.dumps(GATES, ensure_ascii=False, sort_keys=True),
-        "recorded_by": "admin",
-        "event_hash": transitions[0].hash,
-    }
-    assert {k: first[k] for k in expected} == expected
-    # Keys other apps' transition shapes declare are columns too, empty for these events.
-    assert {first[k] for k in set(first) - set(expected)} <= {""}
-    # Formula-looking cells are neutralised for spreadsheets...
-    assert second["reason"] == '\'=HYPERLINK("http://evil.example","click")'
-    assert second["requested_by"] == "'@mallory"
-    assert second["approved_by"] == "'+carol"
-    assert second["gate_results"] == ""  # not recorded: an empty cell
-
-
-def test_the_transitions_jsonl_keeps_raw_values(auditor_client, transitions):
-    _, body = _export(auditor_client, "transitions-jsonl")
-    records = [json.loads(line) for line in body.decode().splitlines()]
-    assert [r["sequence"] for r in records] == [t.sequence for t in transitions]
-    assert records[0]["approved_by"] == ["carol", "dave"]
-    assert records[0]["gate_results"] == GATES
-    assert records[1]["gate_results"] is None
-    assert records[1]["reason"].startswith("=HYPERLINK")  # JSON is data, not a sheet
+    assert [int(r["sequence"]) for r in rows] == [t.sequence for t in transitions]
+    assert json.loads(rows[0]["changes"])["approved_by"] == ["carol", "dave"]
+    assert rows[1]["reason"] == '\'=HYPERLINK("http://evil.example","click")'
 
 
 @pytest.mark.parametrize(

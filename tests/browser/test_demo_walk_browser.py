@@ -96,11 +96,15 @@ def test_the_readme_walk_takes_a_version_to_production_in_the_browser(session):
     audrey.goto(f"/audit/?model={WALK_MODEL}&transitions_only=on")
     expect(audrey.locator("main")).to_contain_text(f"Transition applied by {second}")
     screenshot(audrey, "demo-walk-audit")
+    # The audit page's one transitions export: a row per transition, with its approvers.
+    audrey.click("#transitions-export-link")
+    audrey.wait_for_url("**/approvals/transitions/")
+    audrey.fill("#id_model", WALK_MODEL)
     with audrey.expect_download() as download:
-        audrey.get_by_role("button", name="Transitions CSV").click()
-    rows = list(csv.reader(Path(download.value.path()).read_text().splitlines()))
-    applied = [
-        " ".join(row) for row in rows if "approvals.transition.applied" in row and REASON in row
-    ]
+        audrey.click("#export-transitions-csv")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(StringIO(text, newline="")))
+    applied = [row for row in rows if row["outcome"] == "applied" and row["reason"] == REASON]
     assert len(applied) == 1, rows[:1]
-    assert first in applied[0] and second in applied[0] and WALK_REQUESTER in applied[0]
+    assert applied[0]["approved_by"] == f"{first}; {second}"
+    assert applied[0]["requester"] == WALK_REQUESTER
