@@ -163,6 +163,41 @@ def test_a_rejection_with_a_comment_reaches_the_requester(
     expect(alice.locator(".page-head .badge")).to_have_text("Staging")
 
 
+def test_a_card_edit_sends_the_request_back_to_the_approver_who_approved_it(
+    session,
+    fraud,
+    member,
+    password,
+    approver,
+):
+    alice = session(member, password)
+    request_url = _request_production(alice, REASON)
+    carol = session(approver, APPROVER_PASSWORD)
+    carol.goto(request_url)
+    carol.click("#approve-button")
+    expect(carol.locator(".message.success")).to_contain_text("Your approval is recorded.")
+    carol.goto("/approvals/inbox/")
+    expect(carol.locator("#inbox-empty")).to_be_visible()
+
+    alice.goto("/models/fraud-scorer/v/2/card/")
+    alice.fill("#id_intended_use", "Scores card payments; now also wallet top-ups.")
+    alice.click("#save-card")
+    expect(alice).to_have_url(re.compile(r"/models/fraud-scorer/v/2/$"))
+
+    carol.goto("/approvals/inbox/")
+    expect(carol.locator("#reviews-count")).to_have_text("1")
+    row = carol.locator("#waiting-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator(".approval-stale")).to_have_text("Your approval is stale")
+    screenshot(carol, "approvals-inbox-stale")
+    row.get_by_role("link").click()
+    expect(carol.locator("#approval-list")).to_contain_text("the model card changed")
+    carol.click("#approve-button")
+    expect(carol.locator(".message.success")).to_contain_text("Your approval is recorded.")
+    carol.goto("/approvals/inbox/")
+    expect(carol.locator("#inbox-empty")).to_be_visible()
+
+
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "is_mobile": True,
