@@ -31,10 +31,15 @@ with a byte-order mark, a header, every cell quoted, free-text cells formula-saf
 audit.export: a leading = + - @ tab or CR gets a quote mark), and the two lists as their
 JSON text. JSON Lines: one object per line with the same keys.
 
-On PostgreSQL the database builds every line in one query streamed with COPY ... TO
-STDOUT, so no row passes through Python (bench/transitions_export.py). On SQLite (the
-embedded default) rows are read in keyset batches and formatted in Python: the same
-fields, far slower, which a single-machine registry does not notice.
+A closed transition does not change, so on PostgreSQL each row is built once: the
+service that closes a request (or changes an emergency rollback's review) writes the
+row's CSV line and JSON line in its transaction (export_row_write, TransitionExportRow),
+with the SQL expressions below, and the export copies the stored lines out in one COPY
+... TO STDOUT; no row passes through Python but as bytes (bench/transitions_export.py).
+A row holds the names (team, model, users) as they were when it was written, and the
+team filter is that team. On SQLite (the embedded default) rows are read in keyset
+batches and formatted in Python at export time: the same fields, far slower, which a
+single-machine registry does not notice.
 """
 
 import codecs
@@ -45,6 +50,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Any
 
 import psycopg
@@ -53,20 +59,19 @@ from django.db import DatabaseError, connection, models
 
 from registry.models import ModelVersion, RegisteredModel, Team
 
-from .models import Decision, RequestKind, RequestState, Review, TransitionRequest
+from .models import (
+    CLOSED_STATES,
+    Decision,
+    Outcome,
+    RequestKind,
+    Review,
+    TransitionExportRow,
+    TransitionRequest,
+)
 
 BATCH_SIZE = 2000
 COPY_CHUNK_BYTES = 256 * 1024
 
-
-class Outcome(models.TextChoices):
-    APPLIED = "applied", "Applied"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    ROLLED_BACK = "rolled_back", "Rolled back (emergency)"
-
-
-CLOSED_STATES = (RequestState.APPLIED, RequestState.REJECTED, RequestState.WITHDRAWN)
 
 EXPORT_COLUMNS = (
     "request_id",
@@ -114,7 +119,7 @@ class TransitionFilter:
         }
 
 
-# --- PostgreSQL: one query, streamed by COPY --------------------------------------------
+# --- PostgreSQL: lines built once by the database, copied out by each export --------------
 
 
 def _t(model) -> str:
@@ -125,6 +130,7 @@ _ISO_TIME = """to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:0
 # ascii(): the first character's code; = + - @ tab CR get a leading quote (as audit.export).
 _SAFE_TEXT = "CASE WHEN ascii({c}) IN (61, 43, 45, 64, 9, 13) THEN chr(39) || {c} ELSE {c} END"
 _ROLLBACK = f"tr.kind = '{RequestKind.ROLLBACK_REVIEW}'"
+_OUTCOME = f"CASE WHEN {_ROLLBACK} THEN '{Outcome.ROLLED_BACK}' ELSE tr.state END"
 _AT = f"CASE WHEN {_ROLLBACK} THEN tr.created_at ELSE tr.closed_at END"
 
 
@@ -132,7 +138,7 @@ def _pg_values() -> dict[str, str]:
     """Each column's SQL expression over the FROM clause of _pg_select."""
     return {
         "request_id": "tr.id",
-        "outcome": f"CASE WHEN {_ROLLBACK} THEN '{Outcome.ROLLED_BACK}' ELSE tr.state END",
+        "outcome": _OUTCOME,
         "at": _ISO_TIME.format(c=_AT),
         "team": "t.name",
         "model": "m.name",
@@ -155,31 +161,32 @@ def _pg_values() -> dict[str, str]:
     }
 
 
-def _pg_where(f: TransitionFilter) -> tuple[list[str], list[Any]]:
-    closed = ", ".join(f"'{s}'" for s in CLOSED_STATES)
-    where = [f"(tr.state IN ({closed}) OR {_ROLLBACK})"]
-    params: list[Any] = []
-    if f.outcome == Outcome.ROLLED_BACK:
-        where.append(_ROLLBACK)
-    elif f.outcome:
-        where.append(f"NOT {_ROLLBACK} AND tr.state = %s")
-        params.append(f.outcome)
-    if f.date_from:
-        where.append(f"{_AT} >= %s")
-        params.append(datetime.combine(f.date_from, time.min, tzinfo=UTC))
-    if f.date_to:
-        where.append(f"{_AT} < %s")
-        params.append(datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=UTC))
-    if f.team_id:
-        where.append("m.team_id = %s")
-        params.append(f.team_id)
-    if f.model:
-        where.append("upper(m.name) = upper(%s)")
-        params.append(f.model)
-    if f.to_stage:
-        where.append("tr.to_stage = %s")
-        params.append(f.to_stage)
-    return where, params
+def _pg_cells() -> dict[str, str]:
+    """Each CSV cell's value: _pg_values made formula-safe, the lists as their JSON text."""
+    cells = {}
+    for name, value in _pg_values().items():
+        if name in FREE_TEXT:
+            value = _SAFE_TEXT.format(c=value)
+        elif name in ("approvals", "gate_results"):
+            value = f"{value}::text"
+        cells[name] = value
+    return cells
+
+
+def _pg_csv_line() -> str:
+    """The row as COPY ... (FORMAT csv, FORCE_QUOTE *) prints it: every value quoted with
+    its quotes doubled, NULL as nothing, a boolean as t or f, a newline at the end."""
+    cells = []
+    for name, value in _pg_cells().items():
+        if name == "gates_passed":
+            value = f"CASE {value} WHEN true THEN 't' WHEN false THEN 'f' END"
+        cells.append(f"""coalesce('"' || replace(({value})::text, '"', '""') || '"', '')""")
+    return " || ',' || ".join(cells) + " || E'\\n'"
+
+
+def _pg_json_line() -> str:
+    pairs = ", ".join(f"'{name}', {value}" for name, value in _pg_values().items())
+    return f"json_build_object({pairs})::text || E'\\n'"
 
 
 _APPROVALS = f"""
@@ -190,40 +197,34 @@ _APPROVALS = f"""
 """
 
 
-def _pg_select(f: TransitionFilter, line: str) -> tuple[str, list[Any]]:
-    """SELECT `line` (an expression over _pg_values' columns) for the filtered rows.
+def _pg_select(columns: str, *, one_request: bool) -> str:
+    """SELECT `columns` (expressions over _pg_values' FROM clause) for every exported
+    request in id order, or (`one_request`) for the request whose id is the parameter.
 
-    The approvals are aggregated in one pass over the approving reviews, grouped by
-    request and merged with the requests in id order: a subquery per request would cost
-    more than everything else together. With filters only the matching requests'
-    reviews are aggregated. A model's transitions are few, so with a model filter each
-    request's reviews are read through the reviews' request index instead."""
+    For every request the approvals are aggregated in one pass over the approving
+    reviews, grouped by request and merged with the requests in id order (a subquery per
+    request would cost more than everything else together); for one request, its
+    reviews are read through the reviews' request index."""
     user = _t(get_user_model())
-    where, params = _pg_where(f)
     approve = f"r.decision = '{Decision.APPROVE}'"
-    if f.model:
+    closed = ", ".join(f"'{s}'" for s in CLOSED_STATES)
+    where = f"(tr.state IN ({closed}) OR {_ROLLBACK})"
+    if one_request:
+        where += " AND tr.id = %s"
         approvals = f"""LATERAL (
             SELECT {_APPROVALS}
             FROM {_t(Review)} r JOIN {user} ru ON ru.id = r.reviewer_id
             WHERE r.request_id = tr.id AND {approve}
         ) a ON true"""
     else:
-        only = ""
-        if len(where) > 1:  # filtered: build the approvals of the matching requests only
-            only = f"""AND r.request_id IN (
-                SELECT tr.id FROM {_t(TransitionRequest)} tr
-                JOIN {_t(RegisteredModel)} m ON m.id = tr.model_id
-                WHERE {" AND ".join(where)}
-            )"""
-            params = [*params, *params]
         approvals = f"""(
             SELECT r.request_id, {_APPROVALS}
             FROM {_t(Review)} r JOIN {user} ru ON ru.id = r.reviewer_id
-            WHERE {approve} {only}
+            WHERE {approve}
             GROUP BY r.request_id
         ) a ON a.request_id = tr.id"""
-    sql = f"""
-        SELECT {line}
+    return f"""
+        SELECT {columns}
         FROM {_t(TransitionRequest)} tr
         JOIN {_t(RegisteredModel)} m ON m.id = tr.model_id
         JOIN {_t(Team)} t ON t.id = m.team_id
@@ -231,36 +232,101 @@ def _pg_select(f: TransitionFilter, line: str) -> tuple[str, list[Any]]:
         JOIN {user} rq ON rq.id = tr.requester_id
         LEFT JOIN {user} cb ON cb.id = tr.closed_by_id
         LEFT JOIN {approvals}
-        WHERE {" AND ".join(where)}
+        WHERE {where}
         ORDER BY tr.id
+    """
+
+
+_ROW_FIELDS = ("request_id", "outcome", "at", "team_id", "model_id", "to_stage")
+
+
+def _pg_write_rows(*, one_request: bool) -> str:
+    """INSERT the export rows of _pg_select's requests, replacing those already there."""
+    fields = (*_ROW_FIELDS, "csv_line", "json_line")
+    columns = ", ".join(
+        ("tr.id", _OUTCOME, _AT, "m.team_id", "tr.model_id", "tr.to_stage")
+        + (_pg_csv_line(), _pg_json_line())
+    )
+    updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields[1:])
+    return f"""
+        INSERT INTO {_t(TransitionExportRow)} ({", ".join(fields)})
+        {_pg_select(columns, one_request=one_request)}
+        ON CONFLICT (request_id) DO UPDATE SET {updates}
+    """
+
+
+def export_row_write(request: TransitionRequest) -> None:
+    """(Re)write `request`'s row of the transitions export from what it is now, if it has
+    one (closed, or an emergency rollback whatever its review's state). The services that
+    close or change such a request call this last, in their transaction. PostgreSQL only:
+    elsewhere the export builds its rows as it goes."""
+    if connection.vendor != "postgresql":
+        return
+    if request.state not in CLOSED_STATES and request.kind != RequestKind.ROLLBACK_REVIEW:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_pg_write_rows(one_request=True), [request.pk])
+
+
+def export_rows_rebuild() -> int:
+    """(Re)write every export row from the requests as they are now, in one statement;
+    returns how many. For data written around the services (bench/ seeds by SQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_pg_write_rows(one_request=False))
+        return cursor.rowcount
+
+
+def _stored_where(f: TransitionFilter) -> tuple[list[str], list[Any]]:
+    where: list[str] = ["true"]
+    params: list[Any] = []
+    if f.outcome:
+        where.append("outcome = %s")
+        params.append(f.outcome)
+    if f.to_stage:
+        where.append("to_stage = %s")
+        params.append(f.to_stage)
+    if f.date_from:
+        where.append("at >= %s")
+        params.append(datetime.combine(f.date_from, time.min, tzinfo=UTC))
+    if f.date_to:
+        where.append("at < %s")
+        params.append(datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=UTC))
+    if f.team_id:
+        where.append("team_id = %s")
+        params.append(f.team_id)
+    if f.model:
+        where.append(
+            f"model_id IN (SELECT id FROM {_t(RegisteredModel)} WHERE upper(name) = upper(%s))"
+        )
+        params.append(f.model)
+    return where, params
+
+
+def _stored_lines(f: TransitionFilter, column: str) -> tuple[str, list[Any]]:
+    where, params = _stored_where(f)
+    sql = f"""
+        SELECT {column} FROM {_t(TransitionExportRow)}
+        WHERE {" AND ".join(where)}
+        ORDER BY request_id
     """
     return sql, params
 
 
-def _pg_csv_line() -> str:
-    cells = []
-    for name, value in _pg_values().items():
-        if name in FREE_TEXT:
-            value = _SAFE_TEXT.format(c=value)
-        elif name in ("approvals", "gate_results"):
-            value = f"{value}::text"
-        cells.append(f"{value} AS {name}")
-    return ", ".join(cells)
-
-
-def _pg_json_line() -> str:
-    pairs = ", ".join(f"'{name}', {value}" for name, value in _pg_values().items())
-    return f"json_build_object({pairs})::text"
-
-
-# For the export's one statement: JIT compiling its many expressions costs seconds
-# before the first row, and parallel workers would each aggregate every review again
-# (the inner side of a merge join is not divided between them).
+# For the export's one statement: parallel workers would only add a merge of their
+# streams in id order, and JIT compiling costs more than the few expressions save.
 _SESSION = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+_BINARY_HEADER = 19  # signature (11 bytes), flags (4), header extension length (4)
 
 
-def _copy(sql: str, params: list[Any], options: str) -> Iterator[bytes]:
-    """Stream COPY (sql) TO STDOUT in chunks of about COPY_CHUNK_BYTES."""
+def _copy_lines(sql: str, params: list[Any]) -> Iterator[bytes]:
+    """Stream the text of the one column `sql` selects, each row's verbatim, in chunks of
+    about COPY_CHUNK_BYTES.
+
+    COPY's binary format, because it is the one that leaves text alone: the text format
+    escapes backslashes and newlines, and the CSV format quotes a value holding a
+    newline (a reason may). PostgreSQL sends one message per row: a field count (2
+    bytes) and the value's length (4) before the text, which are cut off; the first
+    message also carries the file header, and the last one is the trailer alone."""
     with connection.cursor() as cursor:
         pg_cursor = cursor.cursor
         # COPY takes no bind parameters: psycopg quotes them into the statement.
@@ -269,9 +335,14 @@ def _copy(sql: str, params: list[Any], options: str) -> Iterator[bytes]:
             cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
         try:
             pending, size = [], 0
-            with pg_cursor.copy(f"COPY ({select}) TO STDOUT WITH ({options})") as copy:
-                for data in copy:
-                    pending.append(bytes(data))
+            with pg_cursor.copy(f"COPY ({select}) TO STDOUT (FORMAT binary)") as copy:
+                messages = iter(copy)
+                first = next(messages)
+                extension = int.from_bytes(first[15:_BINARY_HEADER], "big")
+                for data in chain([first[_BINARY_HEADER + extension :]], messages):
+                    if len(data) <= 2:  # the trailer (a field count of -1)
+                        continue
+                    pending.append(data[6:])
                     size += len(data)
                     if size >= COPY_CHUNK_BYTES:
                         yield b"".join(pending)
@@ -294,16 +365,11 @@ def _header() -> bytes:
 
 def _pg_csv(f: TransitionFilter) -> Iterator[bytes]:
     yield _header()
-    yield from _copy(*_pg_select(f, _pg_csv_line()), "FORMAT csv, FORCE_QUOTE *")
+    yield from _copy_lines(*_stored_lines(f, "csv_line"))
 
 
 def _pg_jsonl(f: TransitionFilter) -> Iterator[bytes]:
-    # One text column per line, written verbatim: CSV format with a delimiter and a quote
-    # character that JSON text never holds (json escapes every control character), so
-    # COPY neither quotes nor escapes anything. Text format would double each backslash.
-    yield from _copy(
-        *_pg_select(f, _pg_json_line()), "FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02'"
-    )
+    yield from _copy_lines(*_stored_lines(f, "json_line"))
 
 
 # --- Other databases: keyset batches formatted in Python -------------------------------

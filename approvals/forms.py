@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 
 from registry.models import Team
 
-from .export import Outcome, TransitionFilter
-from .models import TARGET_STAGE_CHOICES
+from .export import TransitionFilter
+from .models import TARGET_STAGE_CHOICES, Outcome
 from .preview import StageOption
 
 

@@ -127,6 +127,7 @@ class RequestState(models.TextChoices):
 
 
 PENDING_STATES = (RequestState.OPEN, RequestState.BLOCKED)
+CLOSED_STATES = (RequestState.APPLIED, RequestState.REJECTED, RequestState.WITHDRAWN)
 
 
 class RequestKind(models.TextChoices):
@@ -224,3 +225,51 @@ class Review(models.Model):
         # A reviewer whose approval went stale approves again: a new row. Only their
         # latest review counts (approvals.reviews).
         indexes = [models.Index(fields=["request", "reviewer", "-created_at"])]
+
+
+class Outcome(models.TextChoices):
+    """What a row of the transitions export records."""
+
+    APPLIED = "applied", "Applied"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    ROLLED_BACK = "rolled_back", "Rolled back (emergency)"
+
+
+class TransitionExportRow(models.Model):
+    """One row of the transitions export (approvals.export), finished: its CSV line and
+    its JSON Lines line, written by the service that closes the request (or, for an
+    emergency rollback, by every service that changes its follow-up review), in the same
+    transaction. The export copies these lines out instead of building a million rows
+    again on every export. The other columns are what the export filters on.
+
+    PostgreSQL only: the lines are built by the database's own expressions, and the
+    SQLite export formats its rows in Python as before (approvals.export)."""
+
+    request = models.OneToOneField(
+        TransitionRequest, primary_key=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    # When it happened: closed, or (a rollback) when it was rolled back.
+    at = models.DateTimeField()
+    # The model and its team when the row was written, as its lines name them.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+", db_index=False)
+    model = models.ForeignKey(
+        RegisteredModel, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    to_stage = models.CharField(max_length=20, choices=TARGET_STAGE_CHOICES)
+    csv_line = models.TextField()
+    json_line = models.TextField()
+
+    class Meta:
+        # Each ends in the request id, the export's order: a filter on the leading
+        # columns reads its rows in that order and needs no sort.
+        indexes = [
+            models.Index(fields=["outcome", "to_stage", "request"], name="export_outcome_stage"),
+            models.Index(fields=["team", "request"], name="export_team"),
+            models.Index(fields=["model", "request"], name="export_model"),
+            models.Index(fields=["at"], name="export_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export row of request #{self.request_id}"

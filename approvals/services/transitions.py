@@ -28,6 +28,7 @@ from ..approvers import approver_ids, approvers
 from ..audit_actions import ApprovalAction
 from ..digests import PART_LABELS
 from ..errors import ApprovalError
+from ..export import export_row_write
 from ..gates import as_rows
 from ..models import (
     PENDING_STATES,
@@ -214,6 +215,7 @@ def transition_request(
     )
     if status.policy.required_approvals == 0:
         _try_apply(request, status, actor=actor)
+        export_row_write(request)
     else:
         _notify(request, "requested")
     return request
@@ -236,6 +238,7 @@ def transition_withdraw(
     )
     request.event_hash = event.hash
     request.save()
+    export_row_write(request)
     return request
 
 
@@ -284,6 +287,7 @@ def review_approve(*, actor, request: TransitionRequest, comment: str = "") -> T
         changes={"comment": comment, "digests": status.digests},
     )
     _try_apply(request, request_status(request), actor=actor)
+    export_row_write(request)  # closed, or a rollback's review that gained an approval
     return request
 
 
@@ -309,6 +313,7 @@ def review_reject(*, actor, request: TransitionRequest, comment: str) -> Transit
     )
     request.event_hash = event.hash
     request.save()
+    export_row_write(request)
     _notify(request, "rejected")
     return request
 
@@ -424,7 +429,9 @@ def transition_apply(*, actor, request: TransitionRequest) -> bool:
         or actor.pk in approver_ids(request.model, request.to_stage)
     ):
         raise PermissionDenied("Only the model's team and its approvers can apply a request.")
-    return _try_apply(request, request_status(request), actor=actor)
+    applied = _try_apply(request, request_status(request), actor=actor)
+    export_row_write(request)
+    return applied
 
 
 # --- Emergency rollback ------------------------------------------------------------------
@@ -476,5 +483,6 @@ def rollback_emergency(*, actor, model: RegisteredModel, reason: str) -> Transit
     )
     request.rollback_event_hash = event.hash
     request.save(update_fields=["rollback_event_hash"])
+    export_row_write(request)
     _notify(request, "rolled_back")
     return request

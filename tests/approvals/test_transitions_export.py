@@ -14,21 +14,12 @@ from django.utils import timezone
 
 from approvals.export import EXPORT_COLUMNS, TransitionFilter, transitions_export
 from approvals.models import RequestState, TransitionRequest
-from approvals.services import (
-    review_reject,
-    rollback_emergency,
-    transition_request,
-    transition_withdraw,
-)
 from audit.models import AuditEvent
 from audit.services import EXPORT_PERMISSION
 
-from .conftest import REASON
+from .conftest import FORMULA_REASON, REASON, ROLLBACK_REASON
 
 pytestmark = pytest.mark.django_db
-
-ROLLBACK_REASON = "v2 doubles the false positives on card payments"
-FORMULA_REASON = '=HYPERLINK("http://evil.example","click") is why we stop'
 
 
 @pytest.fixture
@@ -41,36 +32,6 @@ def auditor(django_user_model, password):
     user = django_user_model.objects.create_user("erin", "erin@example.com", password)
     user.groups.add(group)
     return user
-
-
-@pytest.fixture
-def history(member, model, make_ready_version, promote, approver, django_user_model):
-    """v1 and v2 promoted to staging and production (four applied requests), v3's
-    production request rejected, v4's staging request withdrawn, v1 rolled back to, and
-    one request still open (not exported)."""
-    v1, v2, v3, v4, v5 = (make_ready_version(model) for _ in range(5))
-    applied = [promote(v, stage) for v in (v1, v2) for stage in ("staging", "production")]
-    promote(v3, "staging")
-    rejected = transition_request(actor=member, version=v3, to_stage="production", reason=REASON)
-    review_reject(actor=approver, request=rejected, comment="@SUM(A1) the drift report is missing")
-    withdrawn = transition_request(
-        actor=member, version=v4, to_stage="staging", reason=FORMULA_REASON
-    )
-    transition_withdraw(actor=member, request=withdrawn, comment="Filed too early")
-    breaker = django_user_model.objects.create_user("bree", "bree@example.com", "pw")
-    breaker.groups.add(Group.objects.get(name="Break-glass"))
-    breaker = django_user_model.objects.get(pk=breaker.pk)
-    rollback = rollback_emergency(actor=breaker, model=model, reason=ROLLBACK_REASON)
-    still_open = transition_request(actor=member, version=v5, to_stage="staging", reason=REASON)
-    applied_by_pk = {r.pk: r for r in applied}
-    applied_by_pk.update({r.pk: r for r in TransitionRequest.objects.filter(version=v3)})
-    return {
-        "applied": [r for r in applied_by_pk.values() if r.state == RequestState.APPLIED],
-        "rejected": rejected,
-        "withdrawn": withdrawn,
-        "rollback": rollback,
-        "open": still_open,
-    }
 
 
 def _post(client, fmt="csv", **filters):
