@@ -253,7 +253,7 @@ VERSION_LABEL_MAX_CHARS = env_int("VERSION_LABEL_MAX_CHARS", 100, minimum=5, max
 # three words.
 APPROVAL_REASON_MIN_CHARS = env_int("APPROVAL_REASON_MIN_CHARS", 20, minimum=1, maximum=1000)
 APPROVAL_REASON_MAX_CHARS = 5000
-# Where the links in notification emails point.
+# Where the links in notification emails and webhooks point.
 MODELGATE_BASE_URL = (env_str("MODELGATE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 # --- Email ----------------------------------------------------------------------
@@ -281,6 +281,36 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("AUDIT_VERIFY_INTERVAL_SECONDS", 3600, minimum=10),
     },
 }
+# --- Deployment webhooks (registry.deployments) -------------------------------------
+# Beat sends the deliveries that are due (retries) or whose dispatch was lost (broker
+# down at commit, worker died) this often.
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env_int("WEBHOOK_SWEEP_INTERVAL_SECONDS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["deliveries-sweep"] = {
+    "task": "registry.tasks.deliveries_sweep",
+    "schedule": WEBHOOK_SWEEP_INTERVAL_SECONDS,
+}
+# The retry schedule (registry/deployments/schedule.py): attempt n+1 comes
+# BASE * 2**(n-1) seconds (±20 %) after attempt n; 30 s and 10 attempts span ~4 h 15 min.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=0)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10, minimum=1, maximum=50)
+WEBHOOK_RETRY_AFTER_MAX_SECONDS = env_int("WEBHOOK_RETRY_AFTER_MAX_SECONDS", 3600, minimum=0)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env_int("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3, minimum=1)
+WEBHOOK_TOTAL_TIMEOUT_SECONDS = env_int("WEBHOOK_TOTAL_TIMEOUT_SECONDS", 15, minimum=2, maximum=15)
+if WEBHOOK_CONNECT_TIMEOUT_SECONDS >= WEBHOOK_TOTAL_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "WEBHOOK_CONNECT_TIMEOUT_SECONDS must be less than WEBHOOK_TOTAL_TIMEOUT_SECONDS."
+    )
+# A worker sending a delivery holds it this long; past it (the worker died) the sweep
+# sends it again. Longer than the total timeout.
+WEBHOOK_LEASE_SECONDS = 60
+# While a secret is rotated, the previous one keeps signing this long.
+WEBHOOK_SECRET_ROTATION_HOURS = env_int("WEBHOOK_SECRET_ROTATION_HOURS", 24, minimum=0)
+# Webhooks go only to public addresses unless this is on (a receiver on the same
+# private network; tests with a receiver on 127.0.0.1).
+MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False
+)
+
 # A verification still running after this long is taken as lost (its worker died), so a
 # new one may start; one runs at a time.
 AUDIT_VERIFY_TIMEOUT_SECONDS = env_int("AUDIT_VERIFY_TIMEOUT_SECONDS", 3600, minimum=60)

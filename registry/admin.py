@@ -11,7 +11,17 @@ from django.urls import reverse
 
 from config.admin import ReadOnlyMixin
 
-from .models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team, TeamMembership
+from .models import (
+    APIToken,
+    Delivery,
+    DeliveryAttempt,
+    DeploymentTarget,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    Team,
+    TeamMembership,
+)
 
 
 class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
@@ -68,3 +78,29 @@ class APITokenAdmin(ReadOnlyAdmin):
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
     exclude = ("digest",)
     list_select_related = ("user",)
+
+
+@admin.register(DeploymentTarget)
+class DeploymentTargetAdmin(ReadOnlyAdmin):
+    list_display = ("name", "environment", "url", "scope", "active", "created_at")
+    list_filter = ("environment", "scope", "active")
+    search_fields = ("name", "url")
+    # The secrets are shown once, by the service that makes them; never here.
+    exclude = ("secret", "previous_secret")
+
+
+class DeliveryAttemptInline(ReadOnlyMixin, admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ("number", "started_at", "status_code", "latency_ms", "error", "response_body")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("webhook_id", "target", "event", "state", "attempts", "created_at")
+    list_filter = ("state", "event", "target")
+    search_fields = ("webhook_id",)
+    list_select_related = ("target",)
+    raw_id_fields = ("model", "version")
+    inlines = [DeliveryAttemptInline]

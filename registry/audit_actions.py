@@ -50,6 +50,18 @@ class Action(models.TextChoices):
     CARD_UPDATED = "registry.card.updated", "Model card updated"
     TOKEN_CREATED = "registry.token.created", "API token created"
     TOKEN_REVOKED = "registry.token.revoked", "API token revoked"
+    TARGET_CREATED = "registry.deployment_target.created", "Deployment target created"
+    TARGET_UPDATED = "registry.deployment_target.updated", "Deployment target updated"
+    TARGET_SECRET_ROTATED = (
+        "registry.deployment_target.secret_rotated",
+        "Deployment target secret rotated",
+    )
+    TARGET_ROTATION_ENDED = (
+        "registry.deployment_target.rotation_ended",
+        "Deployment target previous secret retired",
+    )
+    # By the system, when a receiver answers 410 Gone.
+    TARGET_DISABLED = "registry.deployment_target.disabled", "Deployment target disabled"
     # One event for a whole synthetic load (manage.py synth), not one per row.
     CATALOG_BULK_LOADED = "registry.catalog.bulk_loaded", "Synthetic catalog loaded"
 
@@ -87,7 +99,19 @@ def _token(verb: str):
     return describe
 
 
+def _target(verb: str):
+    def describe(event, changes: Mapping[str, Any]):
+        name = changes.get("name")
+        if not name:
+            return None
+        return format_html("Deployment target {} {}", subject(name), verb)
+
+    return describe
+
+
 MEMBERSHIP = ("team", "user", "role")
+# What a deployment target's events record; never its secret.
+TARGET_FIELDS = ("name", "environment", "url", "events", "scope", "team", "models", "active")
 VERSION_ARTIFACT = ("artifact", "artifact_sha256", "artifact_size")
 MODEL_FIELDS = (*EDITABLE_FIELDS, "risk_tier", "tags")
 
@@ -148,6 +172,18 @@ register(
         Action.TOKEN_CREATED: EventShape(changes=("name", "prefix"), describe=_token("created")),
         Action.TOKEN_REVOKED: EventShape(
             changes=("name", "prefix", "owner"), describe=_token("revoked")
+        ),
+        Action.TARGET_CREATED: EventShape(changes=TARGET_FIELDS, describe=_target("created")),
+        # Only the fields that changed, each as [old, new] (and the name, to say which).
+        Action.TARGET_UPDATED: EventShape(changes=TARGET_FIELDS, describe=_target("updated")),
+        Action.TARGET_SECRET_ROTATED: EventShape(
+            changes=("name", "previous_secret_until"), describe=_target("secret rotated")
+        ),
+        Action.TARGET_ROTATION_ENDED: EventShape(
+            changes=("name",), describe=_target("previous secret retired")
+        ),
+        Action.TARGET_DISABLED: EventShape(
+            changes=("name", "why", "delivery"), describe=_target("disabled")
         ),
         Action.CATALOG_BULK_LOADED: EventShape(
             changes=(

@@ -402,3 +402,7 @@ class APIToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# Deployment targets and their webhook outbox live in their own module.
+from .deployments.models import Delivery, DeliveryAttempt, DeploymentTarget  # noqa: E402, F401

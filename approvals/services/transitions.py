@@ -12,9 +12,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import event_record
+from registry.deployments.models import DeliveryEvent
 from registry.errors import Conflict
 from registry.models import ModelVersion, RegisteredModel
 from registry.permissions import can_edit_model
+from registry.services import deliveries_enqueue
 from registry.stages import (
     STAGE_LABELS,
     TARGET_STAGES,
@@ -415,6 +417,12 @@ def _apply(request: TransitionRequest, status: RequestStatus, *, actor) -> None:
     )
     request.event_hash = event.hash
     request.save()
+    if request.kind == RequestKind.PROMOTION:  # a rollback review changes no stage
+        deliveries_enqueue(
+            version=version, from_stage=from_stage, to_stage=request.to_stage,
+            reason=request.reason, approvers=[a["user"] for a in approvals],
+            request_id=request.pk, actor=actor, replaced_version=archived,
+        )  # fmt: skip
     _notify(request, "applied")
 
 
@@ -484,5 +492,10 @@ def rollback_emergency(*, actor, model: RegisteredModel, reason: str) -> Transit
     request.rollback_event_hash = event.hash
     request.save(update_fields=["rollback_event_hash"])
     export_row_write(request)
+    deliveries_enqueue(
+        version=previous, from_stage=Stage.ARCHIVED, to_stage=Stage.PRODUCTION, reason=reason,
+        approvers=[], request_id=request.pk, actor=actor, event=DeliveryEvent.ROLLED_BACK,
+        replaced_version=current,
+    )  # fmt: skip
     _notify(request, "rolled_back")
     return request

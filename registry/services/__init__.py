@@ -3,6 +3,16 @@ permissions and state, writes its audit event with the change, and raises a doma
 error (ValidationError, PermissionDenied, RegistryError) that leaves nothing changed."""
 
 from .cards import card_update
+from .deployments import (
+    deliveries_claim,
+    deliveries_due,
+    deliveries_enqueue,
+    delivery_send,
+    deployment_target_create,
+    deployment_target_rotate_secret,
+    deployment_target_rotation_end,
+    deployment_target_update,
+)
 from .downloads import artifact_download
 from .models import (
     model_create,
@@ -35,6 +45,14 @@ __all__ = [
     "artifact_download",
     "card_update",
     "data_versions_attach",
+    "deliveries_claim",
+    "deliveries_due",
+    "deliveries_enqueue",
+    "delivery_send",
+    "deployment_target_create",
+    "deployment_target_rotate_secret",
+    "deployment_target_rotation_end",
+    "deployment_target_update",
     "lineage_attach",
     "metrics_attach",
     "model_create",

@@ -9,7 +9,14 @@ from audit.models import AuditEvent
 from audit.services import event_record
 
 from ..audit_actions import Action
-from ..models import APIToken, ModelCard, ModelVersion, RegisteredModel, Team
+from ..models import (
+    APIToken,
+    DeploymentTarget,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    Team,
+)
 
 
 def _about(obj: Any) -> dict[str, Any]:
@@ -25,11 +32,13 @@ def _about(obj: Any) -> dict[str, Any]:
             return {"object_type": "card", "object_id": obj.pk, "version": obj.version}
         case APIToken():
             return {"object_type": "token", "object_id": obj.pk}
+        case DeploymentTarget():
+            return {"object_type": "deployment_target", "object_id": obj.pk}
     raise TypeError(f"The audit log has no place for a {type(obj).__name__}.")
 
 
 def log_event(
-    obj: Team | RegisteredModel | ModelVersion | ModelCard | APIToken,
+    obj: Team | RegisteredModel | ModelVersion | ModelCard | APIToken | DeploymentTarget,
     action: Action,
     *,
     actor,

@@ -1,0 +1,155 @@
+"""The signed HTTP POST of one webhook attempt (Standard Webhooks).
+
+Headers `webhook-id` (the delivery's, the same on every attempt), `webhook-timestamp`
+(this attempt's, in seconds) and `webhook-signature`: `v1,` + base64 HMAC-SHA256 of
+`id.timestamp.body` under each current secret, space-separated (two during a secret
+rotation). Signed with the `standardwebhooks` package, which receivers can verify with.
+
+Timeouts: WEBHOOK_CONNECT_TIMEOUT_SECONDS to connect, and the rest of
+WEBHOOK_TOTAL_TIMEOUT_SECONDS (at most 15 s) to answer. Redirects are not followed
+(a redirect could lead to an internal address), proxies from the environment are not
+used, and the connection refuses a peer address that registry.deployments.addresses
+refuses, whatever DNS said a moment earlier.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from standardwebhooks.webhooks import Webhook
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError
+
+from .addresses import AddressRefused, address_problem, url_check
+
+RESPONSE_BODY_MAX_BYTES = 1024
+ERROR_MAX_CHARS = 500
+USER_AGENT = "Modelgate-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt got: a status code, or an error (and never both)."""
+
+    started_at: datetime
+    latency_ms: int
+    status_code: int | None = None
+    response_body: str = ""
+    error: str = ""
+    retry_after: str | None = None  # the raw Retry-After header
+    refused: bool = False  # the address was refused: retrying would not help
+
+
+def signature(*, secrets: list[str], webhook_id: str, timestamp: datetime, body: str) -> str:
+    return " ".join(Webhook(s).sign(webhook_id, timestamp, body) for s in secrets)
+
+
+class _PeerChecked:
+    def _new_conn(self):
+        sock = super()._new_conn()
+        problem = address_problem(sock.getpeername()[0])
+        if problem:
+            sock.close()
+            raise AddressRefused(f"The receiver's address is refused: {problem}.")
+        return sock
+
+
+class _HTTPConnection(_PeerChecked, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_PeerChecked, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _PeerCheckedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    # One session per thread (Celery's thread pool), so keep-alive connections are reused.
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False  # no proxies or .netrc from the environment
+        adapter = _PeerCheckedAdapter(max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _local.session = session
+    return session
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= ERROR_MAX_CHARS else text[: ERROR_MAX_CHARS - 1] + "…"
+
+
+def post_signed(*, url: str, webhook_id: str, body: str, secrets: list[str]) -> Outcome:
+    """Send `body` to `url`, signed with `secrets`; never raises for what the network or
+    the receiver does."""
+    started_at = datetime.now(UTC)
+    clock = time.monotonic()
+
+    def took() -> int:
+        return round((time.monotonic() - clock) * 1000)
+
+    connect = settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS
+    answer = max(1, settings.WEBHOOK_TOTAL_TIMEOUT_SECONDS - connect)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(started_at.timestamp())),
+        "webhook-signature": signature(
+            secrets=secrets, webhook_id=webhook_id, timestamp=started_at, body=body
+        ),
+    }
+    try:
+        url_check(url)  # a clear message for a name that now resolves somewhere refused
+        with _session().post(
+            url,
+            data=body.encode(),
+            headers=headers,
+            timeout=(connect, answer),
+            allow_redirects=False,
+            stream=True,
+        ) as response:
+            try:
+                raw = response.raw.read(RESPONSE_BODY_MAX_BYTES, decode_content=True) or b""
+            except (HTTPError, OSError):  # the answer counts; its body is only logged
+                raw = b""
+            return Outcome(
+                started_at=started_at,
+                latency_ms=took(),
+                status_code=response.status_code,
+                response_body=raw.decode("utf-8", errors="replace"),
+                retry_after=response.headers.get("retry-after"),
+            )
+    except AddressRefused as exc:
+        return Outcome(started_at=started_at, latency_ms=took(), error=str(exc), refused=True)
+    except requests.ConnectTimeout:
+        error = f"Could not connect within {connect} s."
+    except requests.ReadTimeout:
+        error = f"No answer within {settings.WEBHOOK_TOTAL_TIMEOUT_SECONDS} s."
+    except requests.ConnectionError as exc:
+        error = f"Connection failed: {exc}"
+    except (requests.RequestException, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return Outcome(started_at=started_at, latency_ms=took(), error=_short(error))

@@ -1,0 +1,574 @@
+"""Deployment targets, and the webhook outbox that announces stage changes to them.
+
+Targets are managed by platform admins (any scope) and by team maintainers (their
+team's models, or models of teams they maintain); each change is audited, and a
+target's secret is returned once by the call that makes it and never logged.
+
+Deliveries (DESIGN invariant 6): `deliveries_enqueue` writes one outbox row per
+matching active target in the caller's transaction (approvals' transition_apply and
+rollback_emergency) and queues its sending after commit. `delivery_send` claims a due
+row (SELECT ... FOR UPDATE SKIP LOCKED, then a lease in `next_attempt_at`), commits,
+sends without holding any lock or transaction, and records the attempt; beat's
+`deliveries_sweep` re-queues what is due (retries, dispatches lost with the broker).
+Sending is system bookkeeping with its own log (DeliveryAttempt), not audit events;
+only the system disabling a target (410 Gone) is audited.
+"""
+
+import json
+import logging
+import secrets
+import uuid
+from base64 import b64encode
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from ..audit_actions import Action
+from ..deployments.addresses import AddressRefused, url_check
+from ..deployments.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryEvent,
+    DeliveryState,
+    DeploymentTarget,
+    Environment,
+    TargetScope,
+)
+from ..deployments.schedule import parse_retry_after, retry_delay
+from ..deployments.sending import Outcome, post_signed
+from ..models import ModelVersion, RegisteredModel, Team
+from ..permissions import can_edit_model, can_manage_team
+from ..stages import Stage
+from .events import log_event
+
+logger = logging.getLogger(__name__)
+
+SECRET_PREFIX = "whsec_"
+EVENT_FOR_STAGE = {
+    Stage.STAGING: DeliveryEvent.PROMOTED_STAGING,
+    Stage.PRODUCTION: DeliveryEvent.PROMOTED_PRODUCTION,
+    Stage.ARCHIVED: DeliveryEvent.ARCHIVED,
+}
+
+
+def _new_secret() -> str:
+    # Standard Webhooks' format: base64 of 32 random bytes (256 bits) after "whsec_".
+    return SECRET_PREFIX + b64encode(secrets.token_bytes(32)).decode()
+
+
+# --- Targets ---------------------------------------------------------------------------
+
+
+def _require_may_manage(
+    actor, *, scope: str, team: Team | None, models: Sequence[RegisteredModel]
+) -> None:
+    if actor.is_superuser:
+        return
+    if scope == TargetScope.ALL:
+        raise PermissionDenied("Only platform admins define targets for all models.")
+    if scope == TargetScope.TEAM and not can_manage_team(actor, team):
+        raise PermissionDenied(
+            f"Only maintainers of team {team.name} define targets for its models."
+        )
+    if scope == TargetScope.MODELS:
+        refused = [m.name for m in models if not can_edit_model(actor, m)]
+        if refused:
+            raise PermissionDenied(
+                f"Only the owning team defines targets for {', '.join(sorted(refused))}."
+            )
+
+
+def _clean(
+    *,
+    name: str,
+    environment: str,
+    url: str,
+    events: Iterable[str],
+    scope: str,
+    team: Team | None,
+    models: Sequence[RegisteredModel],
+    target: DeploymentTarget | None = None,
+) -> dict:
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    url = (url or "").strip()
+    events = list(dict.fromkeys(events or ()))
+    if not name or len(name) > 100:
+        errors["name"] = ["Name the target (1-100 characters), e.g. 'argo-prod-eu'."]
+    elif (
+        DeploymentTarget.objects.filter(name__iexact=name)
+        .exclude(pk=getattr(target, "pk", None))
+        .exists()
+    ):
+        errors["name"] = [f"A target named {name} exists already; choose another name."]
+    if environment not in Environment.values:
+        errors["environment"] = [f"Choose one of: {', '.join(Environment.values)}."]
+    if len(url) > 1000:
+        errors["url"] = ["Keep the URL under 1000 characters."]
+    else:
+        try:
+            url_check(url)
+        except AddressRefused as exc:
+            errors["url"] = [str(exc)]
+    unknown = [e for e in events if e not in DeliveryEvent.values]
+    if unknown or not events:
+        errors["events"] = [
+            f"Subscribe to at least one of: {', '.join(DeliveryEvent.values)}"
+            + (f" (not {', '.join(map(str, unknown))})." if unknown else ".")
+        ]
+    if scope not in TargetScope.values:
+        errors["scope"] = [f"Choose one of: {', '.join(TargetScope.values)}."]
+    elif scope == TargetScope.TEAM and team is None:
+        errors["team"] = ["Choose the team whose models the target receives."]
+    elif scope == TargetScope.MODELS and not models:
+        errors["models"] = ["Choose at least one model."]
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "name": name,
+        "environment": environment,
+        "url": url,
+        "events": events,
+        "scope": scope,
+        "team": team if scope == TargetScope.TEAM else None,
+    }
+
+
+def _models_for(scope: str, models: Sequence[RegisteredModel]) -> list[RegisteredModel]:
+    return sorted(models, key=lambda m: m.name) if scope == TargetScope.MODELS else []
+
+
+@transaction.atomic
+def deployment_target_create(
+    *,
+    actor,
+    name: str,
+    environment: str,
+    url: str,
+    events: Iterable[str],
+    scope: str = TargetScope.ALL,
+    team: Team | None = None,
+    models: Sequence[RegisteredModel] = (),
+    active: bool = True,
+) -> tuple[DeploymentTarget, str]:
+    """Create a target with a new strong secret. Returns the target and the secret,
+    which no page, log or API shows again (rotate it to get a new one)."""
+    values = _clean(
+        name=name, environment=environment, url=url, events=events, scope=scope, team=team,
+        models=models,
+    )  # fmt: skip
+    chosen = _models_for(scope, models)
+    _require_may_manage(actor, scope=scope, team=values["team"], models=chosen)
+    secret = _new_secret()
+    target = DeploymentTarget.objects.create(
+        **values, secret=secret, active=bool(active), created_by=actor
+    )
+    target.chosen_models.set(chosen)
+    log_event(
+        target,
+        Action.TARGET_CREATED,
+        actor=actor,
+        changes=_shown(target, chosen),
+    )
+    return target, secret
+
+
+def _shown(target: DeploymentTarget, chosen: Sequence[RegisteredModel]) -> dict:
+    return {
+        "name": target.name,
+        "environment": target.environment,
+        "url": target.url,
+        "events": list(target.events),
+        "scope": target.scope,
+        "team": target.team.name if target.team else None,
+        "models": [m.name for m in chosen],
+        "active": target.active,
+    }
+
+
+def _lock(target: DeploymentTarget) -> DeploymentTarget:
+    return (
+        DeploymentTarget.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .get(pk=target.pk)
+    )
+
+
+def _require_may_manage_target(actor, target: DeploymentTarget) -> None:
+    _require_may_manage(
+        actor, scope=target.scope, team=target.team, models=list(target.chosen_models.all())
+    )
+
+
+@transaction.atomic
+def deployment_target_update(
+    *,
+    actor,
+    target: DeploymentTarget,
+    name: str,
+    environment: str,
+    url: str,
+    events: Iterable[str],
+    scope: str,
+    team: Team | None = None,
+    models: Sequence[RegisteredModel] = (),
+    active: bool = True,
+) -> DeploymentTarget:
+    """Change a target (not its secret: see deployment_target_rotate_secret). The actor
+    must be allowed to manage it both as it was and as it becomes."""
+    target = _lock(target)
+    _require_may_manage_target(actor, target)
+    values = _clean(
+        name=name, environment=environment, url=url, events=events, scope=scope, team=team,
+        models=models, target=target,
+    )  # fmt: skip
+    chosen = _models_for(scope, models)
+    _require_may_manage(actor, scope=scope, team=values["team"], models=chosen)
+    before = _shown(target, list(target.chosen_models.all()))
+    values["active"] = bool(active)
+    for field, value in values.items():
+        setattr(target, field, value)
+    if target.active:
+        target.disabled_reason = ""
+    target.save()
+    target.chosen_models.set(chosen)
+    after = _shown(target, chosen)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        log_event(
+            target, Action.TARGET_UPDATED, actor=actor, changes={"name": target.name, **changes}
+        )
+    return target
+
+
+@transaction.atomic
+def deployment_target_rotate_secret(
+    *, actor, target: DeploymentTarget
+) -> tuple[DeploymentTarget, str]:
+    """Give the target a new secret, returned once. Until the rotation ends (after
+    WEBHOOK_SECRET_ROTATION_HOURS, or deployment_target_rotation_end) every webhook
+    carries two signatures, one per secret, so the receiver can switch at its pace."""
+    target = _lock(target)
+    _require_may_manage_target(actor, target)
+    secret = _new_secret()
+    until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_ROTATION_HOURS)
+    target.previous_secret, target.secret, target.rotation_ends_at = target.secret, secret, until
+    target.save(update_fields=["previous_secret", "secret", "rotation_ends_at", "updated_at"])
+    log_event(
+        target,
+        Action.TARGET_SECRET_ROTATED,
+        actor=actor,
+        changes={"name": target.name, "previous_secret_until": until.isoformat()},
+    )
+    return target, secret
+
+
+@transaction.atomic
+def deployment_target_rotation_end(*, actor, target: DeploymentTarget) -> DeploymentTarget:
+    """Stop signing with the previous secret now."""
+    target = _lock(target)
+    _require_may_manage_target(actor, target)
+    if not target.previous_secret:
+        raise ValidationError("This target's secret is not being rotated.")
+    target.previous_secret, target.rotation_ends_at = "", None
+    target.save(update_fields=["previous_secret", "rotation_ends_at", "updated_at"])
+    log_event(target, Action.TARGET_ROTATION_ENDED, actor=actor, changes={"name": target.name})
+    return target
+
+
+def _signing_secrets(target: DeploymentTarget, now: datetime) -> list[str]:
+    rotating = target.previous_secret and target.rotation_ends_at and target.rotation_ends_at > now
+    return [target.secret, target.previous_secret] if rotating else [target.secret]
+
+
+# --- The outbox -------------------------------------------------------------------------
+
+
+def _version_links(version: ModelVersion) -> dict:
+    base = settings.MODELGATE_BASE_URL
+    model = version.model
+    links = {
+        "version": base + reverse("registry:version_detail", args=[model.name, version.number]),
+        "model": base + reverse("registry:model_detail", args=[model.name]),
+    }
+    return links
+
+
+def _artifact_uri(version: ModelVersion) -> str:
+    if version.artifact_uri:
+        return version.artifact_uri
+    if version.artifact:
+        return settings.MODELGATE_BASE_URL + reverse(
+            "registry:artifact_download", args=[version.model.name, version.number]
+        )
+    return ""
+
+
+def _body(*, webhook_id: str, event: str, at: datetime, data: dict) -> str:
+    payload = {"type": event, "id": webhook_id, "timestamp": at.isoformat(), "data": data}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
+
+
+def targets_matching(model: RegisteredModel, event: str) -> list[DeploymentTarget]:
+    """The active targets that receive `event` about `model`."""
+    candidates = (
+        DeploymentTarget.objects.filter(active=True)
+        .filter(
+            Q(scope=TargetScope.ALL)
+            | Q(scope=TargetScope.TEAM, team_id=model.team_id)
+            | Q(scope=TargetScope.MODELS, chosen_models=model)
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    return [t for t in candidates if event in t.events]
+
+
+def _dispatch(ids: list[int]) -> None:
+    """Queue the sending of `ids`. A broker that is down loses nothing: the rows are in
+    the database, and beat's sweep sends them once it is back."""
+    from ..tasks import delivery_send
+
+    for pk in ids:
+        try:
+            delivery_send.apply_async(args=[pk], retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker failure; the sweep retries
+            logger.warning("Delivery %s not queued (the sweep will send it): %s", pk, exc)
+
+
+def deliveries_enqueue(
+    *,
+    version: ModelVersion,
+    from_stage: str,
+    to_stage: str,
+    reason: str,
+    approvers: Sequence[str],
+    request_id: int | None,
+    actor=None,
+    event: str | None = None,
+    replaced_version: ModelVersion | None = None,
+) -> list[Delivery]:
+    """Write one outbox row per active target that subscribes to this stage change of
+    `version` (the event follows from `to_stage` unless given), in the caller's
+    transaction, and queue their sending once it commits. The body is frozen now."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("deliveries_enqueue runs in the transaction of the stage change")
+    event = event or EVENT_FOR_STAGE[to_stage]
+    model = version.model
+    targets = targets_matching(model, event)
+    if not targets:
+        return []
+    now = timezone.now()
+    data = {
+        "model": {"id": model.pk, "name": model.name, "team": model.team.name},
+        "version": {
+            "number": version.number,
+            "label": version.label,
+            "artifact_uri": _artifact_uri(version),
+            "artifact_sha256": version.artifact_sha256,
+        },
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "reason": reason,
+        "approvers": list(approvers),
+        "by": actor.get_username() if actor is not None else None,
+        "request_id": request_id,
+        "replaced_version": (
+            {"number": replaced_version.number, "label": replaced_version.label}
+            if replaced_version is not None
+            else None
+        ),
+        "links": _version_links(version),
+    }
+    deliveries = []
+    for target in targets:
+        webhook_id = f"msg_{uuid.uuid4().hex}"
+        deliveries.append(
+            Delivery(
+                target=target,
+                event=event,
+                webhook_id=webhook_id,
+                body=_body(webhook_id=webhook_id, event=event, at=now, data=data),
+                model=model,
+                version=version,
+                request_id=request_id,
+                next_attempt_at=now,
+            )
+        )
+    Delivery.objects.bulk_create(deliveries)
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: _dispatch(ids))
+    return deliveries
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery a worker holds until `lease_until`, with what sending it needs."""
+
+    delivery_id: int
+    attempt: int
+    webhook_id: str
+    body: str
+    target_id: int
+    target_name: str
+    target_active: bool
+    url: str
+    secrets: list[str]
+    lease_until: datetime
+
+    def __repr__(self) -> str:  # never the secrets
+        return f"Claim(delivery={self.delivery_id}, attempt={self.attempt})"
+
+
+@transaction.atomic
+def deliveries_claim(*, limit: int = 1, delivery_id: int | None = None) -> list[Claim]:
+    """Claim up to `limit` due pending deliveries (or `delivery_id`, if due): each is
+    leased to the caller for WEBHOOK_LEASE_SECONDS and its attempt counted. Concurrent
+    claimers on PostgreSQL skip each other's rows (FOR UPDATE SKIP LOCKED), so no row is
+    claimed twice; SQLite has one writer at a time anyway."""
+    now = timezone.now()
+    due = (
+        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("target")
+        .filter(state=DeliveryState.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+    )
+    if delivery_id is not None:
+        due = due.filter(pk=delivery_id)
+    rows = list(due[:limit])
+    lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    claims = []
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = lease_until
+        claims.append(
+            Claim(
+                delivery_id=row.pk,
+                attempt=row.attempts,
+                webhook_id=row.webhook_id,
+                body=row.body,
+                target_id=row.target_id,
+                target_name=row.target.name,
+                target_active=row.target.active,
+                url=row.target.url,
+                secrets=_signing_secrets(row.target, now),
+                lease_until=lease_until,
+            )
+        )
+    Delivery.objects.bulk_update(rows, ["attempts", "next_attempt_at"])
+    return claims
+
+
+def deliveries_due(*, limit: int = 500) -> list[int]:
+    """The ids of pending deliveries due now, oldest first (for the sweep)."""
+    return list(
+        Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Claim delivery `delivery_id` if it is due, send it, and record the attempt.
+    Returns its state afterwards, or "not due" (already sent, being sent, or not yet
+    time). No transaction or lock is held while the receiver is being waited for."""
+    claims = deliveries_claim(delivery_id=delivery_id)
+    if not claims:
+        return "not due"
+    claim = claims[0]
+    if claim.target_active:
+        outcome = post_signed(
+            url=claim.url, webhook_id=claim.webhook_id, body=claim.body, secrets=claim.secrets
+        )
+    else:
+        outcome = Outcome(
+            started_at=timezone.now(),
+            latency_ms=0,
+            error="The target is inactive; nothing was sent.",
+            refused=True,
+        )
+    return _record(claim, outcome)
+
+
+def _decide(outcome: Outcome) -> tuple[str, str]:
+    """("delivered" | "retry" | "failed" | "gone", why) for one attempt's outcome."""
+    code = outcome.status_code
+    if code is None:
+        return ("failed" if outcome.refused else "retry"), outcome.error
+    if 200 <= code < 300:
+        return "delivered", ""
+    if code == 410:
+        return "gone", "The receiver answered 410 Gone: the target was disabled."
+    if code == 429 or code >= 500:
+        return "retry", f"The receiver answered {code}."
+    if 300 <= code < 400:
+        return "failed", f"The receiver answered {code}; redirects are not followed."
+    return "failed", f"The receiver answered {code}; not retried."
+
+
+@transaction.atomic
+def _record(claim: Claim, outcome: Outcome) -> str:
+    delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=claim.delivery_id)
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        number=claim.attempt,
+        started_at=outcome.started_at,
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        response_body=outcome.response_body,
+        error=outcome.error,
+    )
+    verdict, why = _decide(outcome)
+    logger.info(
+        "Webhook %s (delivery %s, attempt %s) to target %s: %s",
+        claim.webhook_id,
+        claim.delivery_id,
+        claim.attempt,
+        claim.target_name,
+        outcome.status_code or outcome.error,
+    )
+    if delivery.state != DeliveryState.PENDING or delivery.attempts != claim.attempt:
+        # Our lease ran out and another worker took the delivery over: its result counts.
+        return delivery.state
+    now = timezone.now()
+    delivery.last_error = why[:500]
+    if verdict == "retry" and delivery.attempts < settings.WEBHOOK_MAX_ATTEMPTS:
+        wait = retry_delay(
+            delivery.attempts, retry_after=parse_retry_after(outcome.retry_after, now=now)
+        )
+        delivery.next_attempt_at = now + wait
+    else:
+        delivery.state = {
+            "delivered": DeliveryState.DELIVERED,
+            "retry": DeliveryState.EXHAUSTED,
+            "failed": DeliveryState.FAILED,
+            "gone": DeliveryState.FAILED,
+        }[verdict]
+        delivery.next_attempt_at, delivery.finished_at = None, now
+        if verdict == "retry":
+            delivery.last_error = f"Gave up after {delivery.attempts} attempts. {why}"[:500]
+    delivery.save(update_fields=["state", "next_attempt_at", "finished_at", "last_error"])
+    if verdict == "gone":
+        _target_disable(claim.target_id, why=why, delivery=delivery)
+    return delivery.state
+
+
+def _target_disable(target_id: int, *, why: str, delivery: Delivery) -> None:
+    target = DeploymentTarget.objects.select_for_update().get(pk=target_id)
+    if not target.active:
+        return
+    target.active, target.disabled_reason = False, why[:300]
+    target.save(update_fields=["active", "disabled_reason", "updated_at"])
+    log_event(
+        target,
+        Action.TARGET_DISABLED,
+        actor=None,
+        changes={"name": target.name, "why": why, "delivery": delivery.webhook_id},
+    )
