@@ -18,19 +18,27 @@ class AddressRefused(Exception):
     """The URL or address may not receive webhooks; the message says why."""
 
 
-def address_problem(address: str) -> str:
-    """Why a webhook may not be sent to `address` (an IP), or "" when it may."""
+def address_kind(address: str) -> str:
+    """What kind of refused address `address` (an IP) is, e.g. "a loopback address", or
+    "" when webhooks may go to it."""
     if settings.MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES:
         return ""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    for kind in ("loopback", "link_local", "multicast", "private", "reserved", "unspecified"):
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(ip, f"is_{kind}"):
-            return f"{ip} is a {kind.replace('_', '-')} address"
+            article = "an" if kind == "unspecified" else "a"
+            return f"{article} {kind.replace('_', '-')} address"
     if not ip.is_global:
-        return f"{ip} is not a public address"
+        return "not a public address"
     return ""
+
+
+def address_problem(address: str) -> str:
+    """Why a webhook may not be sent to `address` (an IP), or "" when it may."""
+    kind = address_kind(address)
+    return f"{address} is {kind}" if kind else ""
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -58,10 +66,14 @@ def url_check(url: str) -> None:
             "Put no user name or password in the URL: receivers check the signature instead."
         )
     for address in resolve(parts.hostname, port):
-        problem = address_problem(address)
-        if problem:
+        kind = address_kind(address)
+        if kind:
+            where = (
+                f"{address} is {kind}"
+                if parts.hostname.strip("[]") == address
+                else f"{parts.hostname} resolves to {address}, {kind}"
+            )
             raise AddressRefused(
-                f"{parts.hostname} resolves to {problem}; webhooks go only to public "
-                "addresses (an operator can allow private ones with "
-                "MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."
+                f"{where}: webhooks go only to public addresses (an operator can allow "
+                "private ones with MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."
             )
