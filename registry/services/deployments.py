@@ -336,11 +336,13 @@ def _dispatch(ids: list[int]) -> None:
     the database, and beat's sweep sends them once it is back."""
     from ..tasks import delivery_send
 
-    for pk in ids:
+    for n, pk in enumerate(ids):
         try:
             delivery_send.apply_async(args=[pk], retry=False)
-        except Exception as exc:  # noqa: BLE001 - any broker failure; the sweep retries
-            logger.warning("Delivery %s not queued (the sweep will send it): %s", pk, exc)
+        except Exception as exc:  # any broker failure: the sweep sends what is left
+            # One failure is enough to stop: each more would make the request wait again.
+            logger.warning("Deliveries %s not queued (the sweep will send them): %s", ids[n:], exc)
+            return
 
 
 def deliveries_enqueue(

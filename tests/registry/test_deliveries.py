@@ -297,3 +297,37 @@ def test_two_claimers_never_get_the_same_row(make_target, promote_now, make_mode
     assert len(claimed["first"]) == 5
     assert len(claimed["second"]) == 7
     assert not set(claimed["first"]) & set(claimed["second"])
+
+
+def test_an_emergency_rollback_is_announced(
+    make_target, promote_now, model, make_version, django_user_model
+):
+    from django.contrib.auth.models import Group
+
+    from approvals.services import rollback_emergency
+
+    make_target(events=["version.rolled_back"])
+    first, second = make_version(model), make_version(model)
+    promote_now(first)
+    promote_now(second)
+    assert not Delivery.objects.exists()  # not subscribed to promotions
+    breaker = django_user_model.objects.create_user("bree")
+    breaker.groups.add(Group.objects.get(name="Break-glass"))
+    breaker = django_user_model.objects.get(pk=breaker.pk)
+    rollback_emergency(actor=breaker, model=model, reason="v2 blocks every payment from one bank.")
+    data = json.loads(Delivery.objects.get(event="version.rolled_back").body)["data"]
+    assert data["version"]["number"] == first.number
+    assert data["replaced_version"]["number"] == second.number
+    assert (data["by"], data["reason"]) == ("bree", "v2 blocks every payment from one bank.")
+
+
+def test_a_production_promotion_names_the_version_it_replaces(
+    make_target, promote_now, model, make_version
+):
+    make_target()
+    first, second = make_version(model), make_version(model)
+    promote_now(first)
+    promote_now(second)
+    latest = json.loads(Delivery.objects.order_by("-pk").first().body)["data"]
+    assert latest["version"]["number"] == second.number
+    assert latest["replaced_version"] == {"number": first.number, "label": first.label}

@@ -1,0 +1,108 @@
+"""Promotions reach a real receiver on 127.0.0.1 through a real Celery worker and the
+Redis broker; retries come from the beat sweep, as in production."""
+
+import time
+
+import pytest
+from kombu.exceptions import OperationalError
+
+from registry.models import Delivery, DeliveryAttempt
+from registry.tasks import deliveries_sweep, delivery_send
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _wait_for_state(delivery, state, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delivery.refresh_from_db()
+        if delivery.state == state:
+            return delivery
+        time.sleep(0.1)
+    raise AssertionError(f"delivery {delivery.webhook_id} is {delivery.state}, not {state}")
+
+
+def _wait_for_attempts(delivery, count, timeout=20):
+    deadline = time.monotonic() + timeout
+    while DeliveryAttempt.objects.filter(delivery=delivery).count() < count:
+        assert time.monotonic() < deadline, f"fewer than {count} attempts logged"
+        time.sleep(0.1)
+
+
+def test_a_promotion_arrives_signed(celery_worker, receiver, make_target, promote_now, version):
+    _, secret = make_target()
+    promote_now(version)
+    [got] = receiver.wait_for(1)
+    payload = got.verify(secret)
+    assert payload["type"] == "version.promoted.production"
+    assert payload["data"]["model"]["name"] == "fraud-scorer"
+    assert payload["data"]["version"]["label"] == "1.0.0"
+    _wait_for_state(Delivery.objects.get(), "delivered")
+
+
+def test_500_then_200_arrives_twice_with_the_same_id(
+    celery_worker, receiver, make_target, promote_now, version
+):
+    _, secret = make_target()
+    receiver.answer(500)
+    promote_now(version)
+    receiver.wait_for(1)
+    delivery = Delivery.objects.get()
+    _wait_for_attempts(delivery, 1)
+    deliveries_sweep.delay()  # what beat does every WEBHOOK_SWEEP_INTERVAL_SECONDS
+    first, second = receiver.wait_for(2)
+    assert first.webhook_id == second.webhook_id == delivery.webhook_id
+    assert second.verify(secret)
+    _wait_for_state(delivery, "delivered")
+    assert delivery.attempts == 2
+
+
+def test_a_hanging_receiver_times_out_and_the_retry_delivers(
+    celery_worker, receiver, make_target, promote_now, version
+):
+    make_target()
+    receiver.answer((200, {}, 5))  # 5 s; the total timeout is 2 s in these tests
+    promote_now(version)
+    delivery = Delivery.objects.get()
+    _wait_for_attempts(delivery, 1)
+    assert DeliveryAttempt.objects.get().error == "No answer within 2 s."
+    deliveries_sweep.delay()
+    _wait_for_state(delivery, "delivered")
+    assert len(receiver.received) == 2
+
+
+def test_410_disables_the_target(celery_worker, receiver, make_target, promote_now, version):
+    target, _ = make_target()
+    receiver.answer(410)
+    promote_now(version)
+    _wait_for_state(Delivery.objects.get(), "failed")
+    target.refresh_from_db()
+    assert target.active is False
+
+
+def test_a_promotion_while_the_broker_is_down_is_delivered_later(
+    celery_worker_later, receiver, make_target, promote_now, version, monkeypatch, caplog
+):
+    """Queueing after commit fails as it does when Redis is unreachable; the promotion
+    stands, the outbox row waits, and the sweep delivers it once a worker runs."""
+    _, secret = make_target()
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(delivery_send, "apply_async", broker_down)
+        promote_now(version)
+    version.refresh_from_db()
+    assert version.stage == "production"
+    delivery = Delivery.objects.get()
+    assert delivery.state == "pending" and delivery.attempts == 0
+    assert "the sweep will send them" in caplog.text
+    time.sleep(0.5)
+    assert receiver.received == []
+
+    with celery_worker_later():
+        deliveries_sweep.delay()
+        [got] = receiver.wait_for(1)
+        assert got.verify(secret)["data"]["to_stage"] == "production"
+        _wait_for_state(delivery, "delivered")
