@@ -331,3 +331,22 @@ def test_a_production_promotion_names_the_version_it_replaces(
     latest = json.loads(Delivery.objects.order_by("-pk").first().body)["data"]
     assert latest["version"]["number"] == second.number
     assert latest["replaced_version"] == {"number": first.number, "label": first.label}
+
+
+def test_without_a_broker_a_promotion_is_delivered_in_process(
+    receiver, make_target, promote_now, version, django_capture_on_commit_callbacks
+):
+    """The embedded default (`rundemo`, no CELERY_BROKER_URL) runs tasks eagerly."""
+    from config.celery import app
+
+    _, secret = make_target()
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            promote_now(version)
+    finally:
+        app.conf.task_always_eager = eager
+    assert Delivery.objects.get().state == "delivered"
+    [got] = receiver.received
+    assert got.verify(secret)["type"] == "version.promoted.production"

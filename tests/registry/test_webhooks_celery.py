@@ -29,6 +29,14 @@ def _wait_for_attempts(delivery, count, timeout=20):
         time.sleep(0.1)
 
 
+def test_beat_sweeps_the_outbox():
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["deliveries-sweep"]
+    assert entry["task"] == deliveries_sweep.name
+    assert entry["schedule"] == settings.WEBHOOK_SWEEP_INTERVAL_SECONDS > 0
+
+
 def test_a_promotion_arrives_signed(celery_worker, receiver, make_target, promote_now, version):
     _, secret = make_target()
     promote_now(version)
