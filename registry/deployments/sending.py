@@ -12,6 +12,7 @@ used, and the connection refuses a peer address that registry.deployments.addres
 refuses, whatever DNS said a moment earlier.
 """
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ def signature(*, secrets: list[str], webhook_id: str, timestamp: datetime, body:
     return " ".join(Webhook(s).sign(webhook_id, timestamp, body) for s in secrets)
 
 
+_local = threading.local()
+
+
 class _PeerChecked:
     def _new_conn(self):
         sock = super()._new_conn()
@@ -56,6 +60,8 @@ class _PeerChecked:
         if problem:
             sock.close()
             raise AddressRefused(f"The receiver's address is refused: {problem}.")
+        # Known to this attempt's deadline (post_signed), which may have to cut it.
+        getattr(_local, "sockets", []).append(sock)
         return sock
 
 
@@ -81,20 +87,26 @@ class _PeerCheckedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-_local = threading.local()
-
-
 def _session() -> requests.Session:
-    # One session per thread (Celery's thread pool), so keep-alive connections are reused.
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = requests.Session()
-        session.trust_env = False  # no proxies or .netrc from the environment
-        adapter = _PeerCheckedAdapter(max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        _local.session = session
+    session = requests.Session()
+    session.trust_env = False  # no proxies or .netrc from the environment
+    adapter = _PeerCheckedAdapter(max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return session
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+def _cut(sockets: list[socket.socket], passed: threading.Event) -> None:
+    passed.set()
+    for sock in sockets:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked reading it
+        except OSError:
+            pass
 
 
 def _short(text: str) -> str:
@@ -121,20 +133,34 @@ def post_signed(*, url: str, webhook_id: str, body: str, secrets: list[str]) -> 
             secrets=secrets, webhook_id=webhook_id, timestamp=started_at, body=body
         ),
     }
+    # Timeouts bound each wait; this deadline bounds them all, however the receiver
+    # trickles its answer: it shuts the connection down when the total is spent.
+    total = settings.WEBHOOK_TOTAL_TIMEOUT_SECONDS
+    _local.sockets = sockets = []
+    passed = threading.Event()
+    deadline = threading.Timer(total, _cut, args=(sockets, passed))
+    deadline.daemon = True
     try:
         url_check(url)  # a clear message for a name that now resolves somewhere refused
-        with _session().post(
-            url,
-            data=body.encode(),
-            headers=headers,
-            timeout=(connect, answer),
-            allow_redirects=False,
-            stream=True,
-        ) as response:
+        deadline.start()
+        with (
+            _session() as session,
+            session.post(
+                url,
+                data=body.encode(),
+                headers=headers,
+                timeout=(connect, answer),
+                allow_redirects=False,
+                stream=True,
+            ) as response,
+        ):
             try:
                 raw = response.raw.read(RESPONSE_BODY_MAX_BYTES, decode_content=True) or b""
             except (HTTPError, OSError):  # the answer counts; its body is only logged
                 raw = b""
+            if passed.is_set():
+                # Cut off mid-answer, the head may have looked complete: it was not.
+                raise _DeadlinePassed
             return Outcome(
                 started_at=started_at,
                 latency_ms=took(),
@@ -146,10 +172,16 @@ def post_signed(*, url: str, webhook_id: str, body: str, secrets: list[str]) -> 
         return Outcome(started_at=started_at, latency_ms=took(), error=str(exc), refused=True)
     except requests.ConnectTimeout:
         error = f"Could not connect within {connect} s."
-    except requests.ReadTimeout:
-        error = f"No answer within {settings.WEBHOOK_TOTAL_TIMEOUT_SECONDS} s."
-    except requests.ConnectionError as exc:
-        error = f"Connection failed: {exc}"
+    except (requests.ReadTimeout, _DeadlinePassed):
+        error = f"No answer within {total} s."
     except (requests.RequestException, OSError) as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        if passed.is_set():
+            error = f"No answer within {total} s."
+        elif isinstance(exc, requests.ConnectionError):
+            error = f"Connection failed: {exc}"
+        else:
+            error = f"{type(exc).__name__}: {exc}"
+    finally:
+        deadline.cancel()
+        _local.sockets = []
     return Outcome(started_at=started_at, latency_ms=took(), error=_short(error))

@@ -26,7 +26,8 @@ class Received:
 @dataclass
 class Receiver:
     """Answers each POST with the next scripted (status, headers, seconds to wait first),
-    then 200 once the script runs out; records every request."""
+    then 200 once the script runs out; records every request. Status "trickle" sends
+    its head one line every 0.3 s for 6 s."""
 
     url: str = ""
     script: list = field(default_factory=list)
@@ -62,6 +63,16 @@ def receiver():
             )
             if wait:
                 time.sleep(wait)
+            if status == "trickle":  # a header line every 0.3 s, for 6 s
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(20):
+                        self.wfile.write(b"X-Slow: still here\r\n")
+                        self.wfile.flush()
+                        time.sleep(0.3)
+                except OSError:
+                    pass
+                return
             try:
                 self.send_response(status)
                 for name, value in headers.items():

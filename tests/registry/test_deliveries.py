@@ -144,6 +144,18 @@ def test_a_hanging_receiver_times_out_and_is_retried(receiver, make_target, prom
     assert _send(delivery) == "delivered"
 
 
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_total(
+    receiver, make_target, promote_now, version
+):
+    make_target()
+    receiver.answer("trickle")  # each line comes well within the per-read timeout
+    promote_now(version)
+    assert _send(Delivery.objects.get()) == "pending"
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.error == "No answer within 2 s."
+    assert 1900 <= attempt.latency_ms < 3000
+
+
 def test_410_disables_the_target(receiver, make_target, promote_now, version, make_version):
     target, _ = make_target()
     receiver.answer(410)
