@@ -220,6 +220,21 @@ def test_an_address_refused_at_send_time_fails_without_retry(
     assert receiver.received == []
 
 
+def test_a_name_that_rebinds_to_an_internal_address_is_refused_on_connect(
+    receiver, make_target, promote_now, version, settings, monkeypatch
+):
+    """DNS said "public" when the URL was checked and "127.0.0.1" when the attempt
+    connected: the connection itself refuses the peer, before anything is sent."""
+    make_target()
+    promote_now(version)
+    settings.MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr("registry.deployments.sending.url_check", lambda url: None)
+    assert _send(Delivery.objects.get()) == "failed"
+    error = DeliveryAttempt.objects.get().error
+    assert error == "The receiver's address is refused: 127.0.0.1 is a loopback address."
+    assert receiver.received == []
+
+
 def test_during_a_rotation_both_secrets_sign(
     receiver, make_target, promote_now, version, admin_user
 ):
