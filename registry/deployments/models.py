@@ -107,6 +107,8 @@ class Delivery(models.Model):
     state = models.CharField(
         max_length=20, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
+    # Attempts in the current round, counted against WEBHOOK_MAX_ATTEMPTS; a redelivery
+    # (same webhook_id) starts a new round at 0. The attempt log numbers every attempt.
     attempts = models.PositiveIntegerField(default=0)
     # Pending: when it is due, or the end of the lease of the worker sending it now.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -136,7 +138,7 @@ class DeliveryAttempt(models.Model):
     """One HTTP attempt of a delivery, whatever its outcome."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
-    number = models.PositiveIntegerField()
+    number = models.PositiveIntegerField()  # 1, 2, ... over every round of the delivery
     started_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -11,7 +11,9 @@ row (SELECT ... FOR UPDATE SKIP LOCKED, then a lease in `next_attempt_at`), comm
 sends without holding any lock or transaction, and records the attempt; beat's
 `deliveries_sweep` re-queues what is due (retries, dispatches lost with the broker).
 Sending is system bookkeeping with its own log (DeliveryAttempt), not audit events;
-only the system disabling a target (410 Gone) is audited.
+only the system disabling a target (410 Gone) is audited. A redelivery puts the same
+row (same webhook_id) back to pending with `attempts` at 0: a new round of retries,
+numbered on in the attempt log.
 """
 
 import json
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -518,9 +520,10 @@ def _decide(outcome: Outcome) -> tuple[str, str]:
 @transaction.atomic
 def _record(claim: Claim, outcome: Outcome) -> str:
     delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=claim.delivery_id)
+    logged = DeliveryAttempt.objects.filter(delivery=delivery).aggregate(last=Max("number"))
     DeliveryAttempt.objects.create(
         delivery=delivery,
-        number=claim.attempt,
+        number=(logged["last"] or 0) + 1,
         started_at=outcome.started_at,
         status_code=outcome.status_code,
         latency_ms=outcome.latency_ms,
