@@ -190,12 +190,14 @@ def inbox_count(user, cap: int = INBOX_COUNT_CAP) -> int:
 
 
 def requests_of_user(user, *, before: int | None = None, size: int = INBOX_PAGE) -> Page:
-    """A page of the requests `user` filed, newest first (before `before`): two queries.
-    The rows carry MINE_FIELDS."""
+    """A page of the requests `user` filed, newest first (before `before`): one query
+    (the requester index, backwards). The rows carry MINE_FIELDS."""
     mine = TransitionRequest.objects.filter(requester=user)
     if before is not None:
         mine = mine.filter(pk__lt=before)
-    return _page(_ids(mine, "-id", size + 1), size, MINE_FIELDS, descending=True)
+    related = sorted({f.split("__")[0] for f in MINE_FIELDS if "__" in f})
+    rows = list(mine.select_related(*related).only(*MINE_FIELDS).order_by("-id")[: size + 1])
+    return Page(rows[:size], rows[size - 1].pk if len(rows) > size else None)
 
 
 def model_pending_requests(

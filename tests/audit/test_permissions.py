@@ -76,3 +76,21 @@ def test_the_nav_links_the_audit_log_for_auditors_only(client, auditor, member):
     assert reverse("audit:events") in client.get(reverse("registry:catalog")).content.decode()
     client.force_login(member)
     assert reverse("audit:events") not in client.get(reverse("registry:catalog")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"), [("auditor", True), ("admin", True), ("member", False), ("outsider", False)]
+)
+def test_the_navigation_links_the_audit_log_for_those_who_may_read_it(client, users, who, shown):
+    client.force_login(users[who])
+    page = client.get(reverse("registry:catalog")).content.decode()
+    assert (f'<a href="{reverse("audit:events")}"' in page) is shown
+
+
+def test_a_direct_grant_of_the_audit_permission_also_shows_the_link(client, member):
+    from django.contrib.auth.models import Permission
+
+    member.user_permissions.add(Permission.objects.get(codename="export_auditevent"))
+    client.force_login(member)
+    page = client.get(reverse("registry:catalog")).content.decode()
+    assert f'<a href="{reverse("audit:events")}"' in page
