@@ -179,6 +179,9 @@ class TransitionRequest(models.Model):
             models.Index(fields=["model", "-created_at"]),
             models.Index(fields=["version", "-created_at"]),
             models.Index(fields=["requester", "state"]),
+            # "Your requests" on the inbox, newest first, a page at a time, also for a
+            # pipeline's account that filed a hundred thousand.
+            models.Index(fields=["requester", "-id"], name="approvals_request_mine_idx"),
         ]
         constraints = [
             # One pending request per version and target stage: a second is a conflict.
