@@ -36,6 +36,20 @@ def _grant_filter(model: RegisteredModel, stage: str) -> Q:
     )
 
 
+def _any_stage_filter(model: RegisteredModel) -> Q:
+    """Grants to approve `model` into any stage, on it or its team: two terms, where
+    one _grant_filter per stage makes six (the model page builds it on every view)."""
+    return Q(
+        content_type=ContentType.objects.get_for_model(RegisteredModel),
+        object_pk=str(model.pk),
+        permission__codename__in=[codename(s, RegisteredModel) for s in STAGES],
+    ) | Q(
+        content_type=ContentType.objects.get_for_model(Team),
+        object_pk=str(model.team_id),
+        permission__codename__in=[codename(s, Team) for s in STAGES],
+    )
+
+
 @dataclass(frozen=True)
 class Grant:
     """One named approver entry as the model's settings page lists it."""
@@ -136,9 +150,7 @@ def approver_names_by_stage(model: RegisteredModel) -> dict[str, list[str]]:
     """{stage: sorted usernames} of the active users who may approve `model` into each
     stage, directly or through a group, on the model or team-wide (one query): what the
     model page lists."""
-    q = Q()
-    for stage in STAGES:
-        q |= _grant_filter(model, stage)
+    q = _any_stage_filter(model)
     direct = UserObjectPermission.objects.filter(q, user__is_active=True).values_list(
         "permission__codename", "user__username"
     )
