@@ -171,9 +171,9 @@ def test_the_section_costs_the_same_however_many_requests_approvers_and_policies
     governance, team, django_user_model, member,
 ):  # fmt: skip
     """A member: 13 queries, 3 of them the approvals section (policies, approvers, open
-    requests), 1 the navigation's review count and 1 the user's permissions. Bree, break-glass and in no team, pays
-    one more for the edit-permission check, and one more for the version a rollback
-    would restore."""
+    requests), 1 the navigation's review count and 1 the user's permissions. Bree,
+    break-glass and in no team, pays one more for the edit-permission check, and one
+    more for the version a rollback would restore."""
     client.force_login(request.getfixturevalue(viewer))
     url = reverse("registry:model_detail", args=[model.name])
     v1, v2 = make_ready_version(model), make_ready_version(model)
