@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0005_transition_export_rows'),
-        ('registry', '0011_deployment_targets_and_deliveries'),
+        ("approvals", "0005_transition_export_rows"),
+        ("registry", "0011_deployment_targets_and_deliveries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='transitionrequest',
-            index=models.Index(fields=['requester', '-id'], name='approvals_request_mine_idx'),
+            model_name="transitionrequest",
+            index=models.Index(fields=["requester", "-id"], name="approvals_request_mine_idx"),
         ),
     ]
