@@ -10,6 +10,7 @@ urlpatterns = [
     path("approvals/", include("approvals.urls")),
     path("accounts/", include("registry.account_urls")),
     path("teams/", include("registry.team_urls")),
+    path("deployments/", include("registry.deployment_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -60,6 +60,9 @@ class Action(models.TextChoices):
         "registry.deployment_target.rotation_ended",
         "Deployment target previous secret retired",
     )
+    TARGET_TESTED = "registry.deployment_target.tested", "Deployment target sent a test event"
+    # The same webhook (same webhook-id) sent again, by a person.
+    DELIVERY_REDELIVERED = "registry.delivery.redelivered", "Webhook delivery sent again"
     # By the system, when a receiver answers 410 Gone.
     TARGET_DISABLED = "registry.deployment_target.disabled", "Deployment target disabled"
     # One event for a whole synthetic load (manage.py synth), not one per row.
@@ -181,6 +184,13 @@ register(
         ),
         Action.TARGET_ROTATION_ENDED: EventShape(
             changes=("name",), describe=_target("previous secret retired")
+        ),
+        Action.TARGET_TESTED: EventShape(
+            changes=("name", "delivery"), describe=_target("sent a test event")
+        ),
+        Action.DELIVERY_REDELIVERED: EventShape(
+            changes=("name", "delivery", "event", "previous_state"),
+            describe=_target("sent a webhook again"),
         ),
         Action.TARGET_DISABLED: EventShape(
             changes=("name", "why", "delivery"), describe=_target("disabled")

@@ -13,7 +13,8 @@ sends without holding any lock or transaction, and records the attempt; beat's
 Sending is system bookkeeping with its own log (DeliveryAttempt), not audit events;
 only the system disabling a target (410 Gone) is audited. A redelivery puts the same
 row (same webhook_id) back to pending with `attempts` at 0: a new round of retries,
-numbered on in the attempt log.
+numbered on in the attempt log (delivery_redeliver, audited, as is
+deployment_target_test, which sends a test event about no version).
 """
 
 import json
@@ -410,6 +411,99 @@ def deliveries_enqueue(
     ids = [d.pk for d in deliveries]
     transaction.on_commit(lambda: _dispatch(ids))
     return deliveries
+
+
+def deployment_target_may_manage(actor, target: DeploymentTarget) -> bool:
+    """Whether `actor` may change `target`, see its deliveries and resend them."""
+    try:
+        _require_may_manage_target(actor, target)
+    except PermissionDenied:
+        return False
+    return True
+
+
+@transaction.atomic
+def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
+    """Send a finished delivery again: the same row and body (the same `webhook-id`, so
+    a receiver that saw it can drop it), back to pending for a new round of retries,
+    queued after commit; its attempt log keeps numbering. Audited on the target."""
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("target__team")
+        .get(pk=delivery.pk)
+    )
+    target = delivery.target
+    _require_may_manage_target(actor, target)
+    if delivery.state == DeliveryState.PENDING:
+        raise ValidationError(
+            "This delivery is still being sent; it can be sent again once it is delivered, "
+            "failed or exhausted."
+        )
+    if not target.active:
+        raise ValidationError(
+            f"Target {target.name} is inactive; make it active again before redelivering."
+        )
+    previous = delivery.state
+    delivery.state = DeliveryState.PENDING
+    delivery.attempts = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.finished_at = None
+    delivery.last_error = ""
+    delivery.save(
+        update_fields=["state", "attempts", "next_attempt_at", "finished_at", "last_error"]
+    )
+    log_event(
+        target,
+        Action.DELIVERY_REDELIVERED,
+        actor=actor,
+        changes={
+            "name": target.name,
+            "delivery": delivery.webhook_id,
+            "event": delivery.event,
+            "previous_state": previous,
+        },
+    )
+    ids = [delivery.pk]
+    transaction.on_commit(lambda: _dispatch(ids))
+    return delivery
+
+
+@transaction.atomic
+def deployment_target_test(*, actor, target: DeploymentTarget) -> Delivery:
+    """Queue a signed test event (about no model or version) to `target`, whatever it
+    subscribes to: the person asked for it. Audited on the target."""
+    target = _lock(target)
+    _require_may_manage_target(actor, target)
+    if not target.active:
+        raise ValidationError(
+            f"Target {target.name} is inactive; make it active again before testing it."
+        )
+    now = timezone.now()
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    data = {
+        "target": {"name": target.name, "environment": target.environment},
+        "message": "A test event from Modelgate: no version changed stage.",
+        "by": actor.get_username(),
+        "links": {
+            "target": settings.MODELGATE_BASE_URL + reverse("deployments:target", args=[target.pk])
+        },
+    }
+    delivery = Delivery.objects.create(
+        target=target,
+        event=DeliveryEvent.TEST,
+        webhook_id=webhook_id,
+        body=_body(webhook_id=webhook_id, event=DeliveryEvent.TEST, at=now, data=data),
+        next_attempt_at=now,
+    )
+    log_event(
+        target,
+        Action.TARGET_TESTED,
+        actor=actor,
+        changes={"name": target.name, "delivery": webhook_id},
+    )
+    ids = [delivery.pk]
+    transaction.on_commit(lambda: _dispatch(ids))
+    return delivery
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,27 @@ def can_manage_teams(user) -> bool:
     from ..permissions import can_manage_any_team
 
     return can_manage_any_team(user)
+
+
+@register.filter
+def can_manage_targets(user) -> bool:
+    """Whether the nav shows the deployment targets: platform admins and team members."""
+    from ..deployments.selectors import can_manage_any_target
+
+    return can_manage_any_target(user)
+
+
+@register.inclusion_tag("registry/_deploy_warning.html", takes_context=True)
+def deploy_warning(context, production) -> dict:
+    """The model page's warning when its Production version's notification to a
+    production target is failing, failed or exhausted (one bounded query)."""
+    from ..deployments.selectors import production_delivery_problems
+    from ..services.deployments import deployment_target_may_manage
+
+    problems = production_delivery_problems(production)
+    user = context.get("user")
+    for delivery in problems:
+        delivery.can_manage = user is not None and deployment_target_may_manage(
+            user, delivery.target
+        )
+    return {"production": production, "deploy_problems": problems}

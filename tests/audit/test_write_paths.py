@@ -227,7 +227,22 @@ def _target_update(c):
     )
 
 
+def _target_test(c):
+    target = _deployment_target(c)
+    return lambda: services.deployment_target_test(actor=c.admin, target=target)
+
+
+def _delivery_redeliver(c):
+    """A test event that failed for good (a receiver that refused it, say)."""
+    target = _deployment_target(c)
+    delivery = services.deployment_target_test(actor=c.admin, target=target)
+    type(delivery).objects.filter(pk=delivery.pk).update(state="failed")
+    return lambda: services.delivery_redeliver(actor=c.admin, delivery=delivery)
+
+
 WRITES = {
+    "delivery_redeliver": (Action.DELIVERY_REDELIVERED, _delivery_redeliver),
+    "deployment_target_test": (Action.TARGET_TESTED, _target_test),
     "deployment_target_create": (
         Action.TARGET_CREATED,
         lambda c: lambda: _deployment_target(c),
