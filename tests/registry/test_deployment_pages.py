@@ -495,3 +495,26 @@ def test_the_list_shows_only_the_targets_the_user_may_manage(
     client.force_login(admin_user)
     page = client.get(reverse("deployments:list")).content.decode()
     assert "argo-prod-eu" in page and "everything-prod" in page
+
+
+def test_the_target_and_delivery_pages_query_the_same_whatever_the_number_of_deliveries(
+    client, member, fraud_target, receiver
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(member)
+    url = reverse("deployments:target", args=[fraud_target.pk])
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    one = _sent(fraud_target, member)
+    few = (queries(url), queries(reverse("deployments:delivery", args=[one.pk])))
+    receiver.answer(500, 500, 500)
+    for _ in range(5):
+        _sent(fraud_target, member)
+    many = (queries(url), queries(reverse("deployments:delivery", args=[one.pk])))
+    assert many == few
