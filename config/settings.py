@@ -350,6 +350,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DataClassificationEnum": "registry.choices.DataClassification",
         "StageEnum": "registry.stages.Stage",  # a version's stage, and a request's from_stage
+        "ServingStateEnum": "registry.deployments.models.ServingState",
+        "StateEnum": "approvals.models.RequestState",  # kept: a transition request.s state
     },
 }
 

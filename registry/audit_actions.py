@@ -65,6 +65,8 @@ class Action(models.TextChoices):
     DELIVERY_REDELIVERED = "registry.delivery.redelivered", "Webhook delivery sent again"
     # By the system, when a receiver answers 410 Gone.
     TARGET_DISABLED = "registry.deployment_target.disabled", "Deployment target disabled"
+    # A deployment system's report of a version's state on a target (about the version).
+    DEPLOYMENT_REPORTED = "registry.deployment.reported", "Deployment state reported"
     # One event for a whole synthetic load (manage.py synth), not one per row.
     CATALOG_BULK_LOADED = "registry.catalog.bulk_loaded", "Synthetic catalog loaded"
 
@@ -110,6 +112,13 @@ def _target(verb: str):
         return format_html("Deployment target {} {}", subject(name), verb)
 
     return describe
+
+
+def _reported(event, changes: Mapping[str, Any]):
+    target, state = changes.get("target"), changes.get("state")
+    if not target or not state:
+        return None
+    return format_html("Deployment target {} reported: {}", subject(target), state)
 
 
 MEMBERSHIP = ("team", "user", "role")
@@ -194,6 +203,12 @@ register(
         ),
         Action.TARGET_DISABLED: EventShape(
             changes=("name", "why", "delivery"), describe=_target("disabled")
+        ),
+        # The state reported, the endpoint and message as sent, and what the target
+        # reported before about this model ("v6 serving"), if anything.
+        Action.DEPLOYMENT_REPORTED: EventShape(
+            changes=("target", "environment", "state", "endpoint_url", "message", "previous"),
+            describe=_reported,
         ),
         Action.CATALOG_BULK_LOADED: EventShape(
             changes=(

@@ -405,4 +405,10 @@ class APIToken(models.Model):
 
 
 # Deployment targets and their webhook outbox live in their own module.
-from .deployments.models import Delivery, DeliveryAttempt, DeploymentTarget  # noqa: E402, F401
+from .deployments.models import (  # noqa: E402, F401
+    Delivery,
+    DeliveryAttempt,
+    DeploymentReport,
+    DeploymentTarget,
+    Serving,
+)

@@ -12,14 +12,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Subquery, When
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, SectionStatus
+from .deployments.models import DeploymentTarget, Environment, Serving, ServingState
 from .models import Metric, ModelCard, ModelVersion, RegisteredModel, Team, VersionParent
 from .names import name_key
 from .search import HEAVY_MODEL_FIELDS
+from .stages import Stage
 
 
 def model_named_like(name: str, *, exclude_pk: int | None = None) -> RegisteredModel | None:
@@ -235,3 +237,95 @@ def teams_for_user(user) -> QuerySet:
     if user.is_superuser:
         return Team.objects.all()
     return Team.objects.filter(memberships__user=user)
+
+
+# --- What the deployment targets serve (issue 10 point 5) --------------------------------
+
+SERVING_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ServingRow:
+    target: str
+    environment: str
+    target_active: bool
+    version_number: int
+    version_label: str
+    state: str
+    endpoint_url: str
+    reported_at: datetime
+    drift: bool
+
+
+@dataclass(frozen=True)
+class ModelServing:
+    """The targets' latest reports about a model, production targets first, at most
+    `limit` of them (`more`: there are others), and which production targets serve
+    another version than the model's Production version (`drift`)."""
+
+    rows: list[ServingRow]
+    more: bool
+    production_number: int | None
+
+    @property
+    def drift(self) -> list[ServingRow]:
+        return [row for row in self.rows if row.drift]
+
+
+def model_serving(model: RegisteredModel, *, limit: int = SERVING_LIMIT) -> ModelServing:
+    """One query, whatever the number of targets or reports."""
+    production = ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION).values("number")
+    rows = list(
+        Serving.objects.filter(model=model)
+        .select_related("target", "version")
+        .only(
+            "state",
+            "endpoint_url",
+            "reported_at",
+            "target__name",
+            "target__environment",
+            "target__active",
+            "version__number",
+            "version__label",
+        )
+        .annotate(
+            production_number=Subquery(production[:1]),
+            production_first=Case(
+                When(target__environment=Environment.PRODUCTION, then=0), default=1
+            ),
+        )
+        .order_by("production_first", "target__name")[: limit + 1]
+    )
+    production_number = rows[0].production_number if rows else None
+    return ModelServing(
+        rows=[
+            ServingRow(
+                target=row.target.name,
+                environment=row.target.environment,
+                target_active=row.target.active,
+                version_number=row.version.number,
+                version_label=row.version.label,
+                state=row.state,
+                endpoint_url=row.endpoint_url,
+                reported_at=row.reported_at,
+                drift=(
+                    row.target.environment == Environment.PRODUCTION
+                    and row.state == ServingState.SERVING
+                    and row.version.number != row.production_number
+                ),
+            )
+            for row in rows[:limit]
+        ],
+        more=len(rows) > limit,
+        production_number=production_number,
+    )
+
+
+def target_get(ref: str) -> DeploymentTarget:
+    """A deployment target by name (any case) or, failing that, by id; or Http404."""
+    target = DeploymentTarget.objects.filter(name__iexact=ref).first()
+    if target is None and ref.isascii() and ref.isdigit() and len(ref) < 10:
+        target = DeploymentTarget.objects.filter(pk=int(ref)).first()
+    if target is None:
+        raise Http404(f"No deployment target named {ref!r} (or with that id).")
+    return target

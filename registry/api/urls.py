@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from .views import cards, fallback, models, schema, versions
+from .views import cards, deployments, fallback, models, schema, versions
 
 app_name = "api"
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path(f"{VERSION}card/", cards.CardView.as_view(), name="version-card"),
     path(f"{VERSION}artifact/", versions.VersionArtifactView.as_view(), name="version-artifact"),
     path("versions/", versions.VersionSearchView.as_view(), name="version-search"),
+    path(
+        "targets/<str:target>/reports/",
+        deployments.TargetReportsView.as_view(),
+        name="target-reports",
+    ),
     # Last: anything else under /api/ is a JSON 404 (and no slash-appending redirect,
     # which would turn a pipeline's POST into a GET).
     re_path(r"^(?P<path>.*)$", fallback.not_found),

@@ -151,3 +151,66 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+# --- What the targets report back (issue 10 point 5) ------------------------------------
+
+
+class ServingState(models.TextChoices):
+    DEPLOYING = "deploying", "Deploying"
+    SERVING = "serving", "Serving"
+    FAILED = "failed", "Failed"
+    RETIRED = "retired", "Retired"
+
+
+class DeploymentReport(models.Model):
+    """One report from a deployment system: the state of a version on a target. Every
+    report is kept (the history); the latest per target and model is also in Serving."""
+
+    target = models.ForeignKey(DeploymentTarget, on_delete=models.PROTECT, related_name="reports")
+    model = models.ForeignKey(
+        "registry.RegisteredModel", on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=20, choices=ServingState.choices)
+    endpoint_url = models.URLField(max_length=500, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["target", "-reported_at"], name="report_target_recent"),
+            models.Index(fields=["model", "-reported_at"], name="report_model_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: version {self.version_id} {self.state}"
+
+
+class Serving(models.Model):
+    """What a target runs of a model now: its latest report about any of the model's
+    versions (one row per target and model, replaced by each report)."""
+
+    target = models.ForeignKey(DeploymentTarget, on_delete=models.PROTECT, related_name="serving")
+    model = models.ForeignKey(
+        "registry.RegisteredModel", on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.ForeignKey("registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=20, choices=ServingState.choices)
+    endpoint_url = models.URLField(max_length=500, blank=True)
+    report = models.OneToOneField(DeploymentReport, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["target__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "model"], name="serving_one_per_target_model")
+        ]
+        indexes = [models.Index(fields=["model", "version"], name="serving_model_version")]
+
+    def __str__(self) -> str:
+        return f"{self.target_id} {self.state} version {self.version_id}"

@@ -3,6 +3,7 @@ permissions and state, writes its audit event with the change, and raises a doma
 error (ValidationError, PermissionDenied, RegistryError) that leaves nothing changed."""
 
 from .cards import card_update
+from .deployment_reports import deployment_report_record
 from .deployments import (
     deliveries_claim,
     deliveries_due,
@@ -52,6 +53,7 @@ __all__ = [
     "deliveries_enqueue",
     "delivery_redeliver",
     "delivery_send",
+    "deployment_report_record",
     "deployment_target_create",
     "deployment_target_rotate_secret",
     "deployment_target_rotation_end",

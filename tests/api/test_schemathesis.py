@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.services import token_create
+from registry.services import deployment_target_create, token_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -23,11 +23,19 @@ CONFIG = Path(__file__).resolve().parents[2] / "schemathesis.toml"
 
 
 def test_the_api_keeps_the_promises_of_its_schema(
-    live_server, make_model, make_version, member, tmp_path
+    live_server, make_model, make_version, member, admin_user, tmp_path
 ):
     model = make_model(name="fraud-scorer")
     make_version(model)
     make_version(model, artifact_uri="")  # v2 can still get an artifact
+    # The target the deployment report examples name (registry.api.serializers.deployments).
+    deployment_target_create(
+        actor=admin_user,
+        name="argo-prod-eu",
+        environment="production",
+        url="https://93.184.215.14/hooks",
+        events=["test"],
+    )
     _, secret = token_create(actor=member, name="schemathesis")
     command = [
         str(SCHEMATHESIS),

@@ -227,6 +227,13 @@ def _target_update(c):
     )
 
 
+def _deployment_report(c):
+    target = _deployment_target(c)
+    return lambda: services.deployment_report_record(
+        actor=c.member, target=target, version=c.version, state="serving"
+    )
+
+
 def _target_test(c):
     target = _deployment_target(c)
     return lambda: services.deployment_target_test(actor=c.admin, target=target)
@@ -241,6 +248,7 @@ def _delivery_redeliver(c):
 
 
 WRITES = {
+    "deployment_report_record": (Action.DEPLOYMENT_REPORTED, _deployment_report),
     "delivery_redeliver": (Action.DELIVERY_REDELIVERED, _delivery_redeliver),
     "deployment_target_test": (Action.TARGET_TESTED, _target_test),
     "deployment_target_create": (
