@@ -10,13 +10,14 @@ from registry.services import lineage_attach
 
 pytestmark = pytest.mark.django_db
 
-# The benchmark budget for a model page (10,000 versions: p95 <= 60 ms, <= 14 queries).
+# The benchmark budget for a model page (10,000 versions: p95 <= 60 ms, <= 15 queries).
 # It was 12 before issue 9: the navigation's review count costs one query, and the page's
 # approvals section three (the policies that apply, who may approve, the open requests;
 # tests/approvals/test_model_page.py pins them); the user's permissions cost one query
-# where they cost two (config.auth_backends). A member's page takes 13, an outsider's 14
+# where they cost two (config.auth_backends). Issue 10's deployments section (what the
+# targets serve, and drift) is one more. A member's page takes 14, an outsider's 15
 # (their edit permission is one more).
-MODEL_PAGE_MAX_QUERIES = 14
+MODEL_PAGE_MAX_QUERIES = 15
 
 
 def queries(client, url: str, params=None) -> int:
