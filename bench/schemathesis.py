@@ -44,8 +44,25 @@ def prepare() -> str:
     with open(os.devnull, "w") as quiet:
         call_command("demo", stdout=quiet)  # builds the demo, or reuses it
     user = get_user_model().objects.get(username="priya")
+    _ensure_target(get_user_model().objects.filter(is_superuser=True).first())
     _, secret = token_create(actor=user, name=f"schemathesis {dt.datetime.now():%H%M%S}")
     return secret
+
+
+def _ensure_target(admin) -> None:
+    """The deployment target the report examples name (argo-prod-eu, for every model), so
+    that reports about the demo's models can succeed."""
+    from registry.models import DeploymentTarget
+    from registry.services import deployment_target_create
+
+    if not DeploymentTarget.objects.filter(name="argo-prod-eu").exists():
+        deployment_target_create(
+            actor=admin,
+            name="argo-prod-eu",
+            environment="production",
+            url="https://93.184.215.14/hooks",
+            events=["test"],
+        )
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from registry.models import DeploymentReport
 from registry.services import deployment_target_create, token_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -28,7 +29,11 @@ def test_the_api_keeps_the_promises_of_its_schema(
     model = make_model(name="fraud-scorer")
     make_version(model)
     make_version(model, artifact_uri="")  # v2 can still get an artifact
-    # The target the deployment report examples name (registry.api.serializers.deployments).
+    # The model and target the deployment report examples name (the demo's model, as in
+    # bench/schemathesis.py; registry.api.serializers.deployments).
+    reported = make_model(name="card-fraud-scorer")
+    for _ in range(3):
+        make_version(reported)
     deployment_target_create(
         actor=admin_user,
         name="argo-prod-eu",
@@ -66,3 +71,8 @@ def test_the_api_keeps_the_promises_of_its_schema(
     )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     assert "Test cases:" in result.stdout
+    # The deployment report operation was reached past its 404s: the documented example
+    # (the target and model created above) was recorded.
+    assert DeploymentReport.objects.filter(
+        target__name="argo-prod-eu", model__name="card-fraud-scorer"
+    ).exists()
