@@ -71,6 +71,11 @@ def test_the_model_page_shows_which_target_serves_which_version(
     # Production targets come first.
     assert html.index('id="serving-argo-prod-eu"') < html.index('id="serving-argo-staging"')
     assert 'id="serving-drift"' not in html
+    # Each report is in the model's history too.
+    history = re.search(r'id="model-history".*?</section>', html, re.S).group(0)
+    assert re.search(
+        r"Deployment target <strong[^>]*>argo-staging</strong> reported: deploying", history
+    )
 
 
 def test_a_production_target_serving_another_version_is_drift(
