@@ -4,7 +4,7 @@ version's requests. Each has its query shape decided here, with bounded work."""
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -18,7 +18,6 @@ from .models import (
     Policy,
     PolicyScope,
     RequestKind,
-    Review,
     TransitionRequest,
 )
 
@@ -109,20 +108,6 @@ def _waiting(user) -> QuerySet[TransitionRequest]:
     return TransitionRequest.objects.filter(pk__in=RawSQL(*_waiting_sql(user.pk)))
 
 
-# What an inbox row shows (templates/approvals/inbox.html): loading whole rows of four
-# tables cost more than the query (bench/inbox.py).
-INBOX_FIELDS = (
-    "state",
-    "kind",
-    "from_stage",
-    "to_stage",
-    "created_at",
-    "gates_passed",
-    "model__name",
-    "version__number",
-    "version__label",
-    "requester__username",
-)
 MINE_FIELDS = (
     "state",
     "from_stage",
@@ -145,24 +130,26 @@ class Page:
     next_cursor: int | None
 
 
-def _page(
-    ids: list[int], size: int, fields: tuple[str, ...], descending=False, **annotations
-) -> Page:
-    """Load the first `size` of `ids` (one more was read to know whether a page
-    follows) with only `fields`: one query."""
-    related = sorted({f.split("__")[0] for f in fields if "__" in f})
-    rows = list(
-        TransitionRequest.objects.filter(pk__in=ids[:size])
-        .select_related(*related)
-        .only(*fields)
-        .annotate(**annotations)
-        .order_by("-id" if descending else "id")
-    )
-    return Page(rows, ids[size - 1] if len(ids) > size else None)
-
-
-def _ids(requests: QuerySet, order: str, limit: int) -> list[int]:
-    return list(requests.order_by(order).values_list("id", flat=True)[:limit])
+# An inbox row as the page shows it: the request's own columns, the names it shows, and
+# whether the user's earlier approval went stale, read in the statement that finds the
+# waiting requests ({waiting}: _waiting_sql, limited), with their count.
+_INBOX_ROWS = """
+    WITH waiting AS ({waiting}),
+    shown AS (SELECT id FROM waiting ORDER BY id LIMIT %s)
+    SELECT t.id, t.state, t.kind, t.from_stage, t.to_stage, t.created_at, t.gates_passed,
+           m.name AS model_name, v.number AS version_number, v.label AS version_label,
+           u.username AS requester_name,
+           EXISTS (SELECT 1 FROM approvals_review r
+                   WHERE r.request_id = t.id AND r.reviewer_id = %s
+                     AND r.stale_at IS NOT NULL) AS my_approval_stale,
+           (SELECT count(*) FROM waiting) AS waiting_count
+    FROM shown
+    JOIN approvals_transitionrequest t ON t.id = shown.id
+    JOIN registry_registeredmodel m ON m.id = t.model_id
+    JOIN registry_modelversion v ON v.id = t.version_id
+    JOIN auth_user u ON u.id = t.requester_id
+    ORDER BY t.id
+"""
 
 
 def inbox(
@@ -170,17 +157,32 @@ def inbox(
 ) -> tuple[Page, int]:
     """A page of the pending requests waiting for `user`'s review (_waiting_sql), oldest
     first (after request `after`), and how many wait in all, counted up to `cap` + 1.
-    A row's `my_approval_stale` says the user approved it before and must look again.
-    Two queries (three with `after`), bounded whatever the number of open requests. The
-    rows carry INBOX_FIELDS; reading another field costs a query."""
-    counted = _waiting_ids(user, after=None, limit=cap + 1)
+
+    One query for the first page, two for a later one (its count is of all), bounded
+    whatever the number of open requests: the ORM's queries cost more to build than to
+    run here (bench/inbox.py). Rows are TransitionRequests with the fields an inbox row
+    shows, plus `model_name`, `version_number`, `version_label`, `requester_name` and
+    `my_approval_stale` (the user approved it before and must look again); reading
+    another field costs a query."""
+    if not user.is_authenticated:
+        return Page([], None), 0
+    waiting, params = _waiting_sql(user.pk)
     if after is None:
-        ids = counted[: size + 1]
+        waiting += " ORDER BY t.id LIMIT %s"
+        params.append(cap + 1)
     else:
-        ids = _waiting_ids(user, after=after, limit=size + 1)
-    # A request the user approved before is back because their approval went stale.
-    stale = Review.objects.filter(request=OuterRef("pk"), reviewer=user, stale_at__isnull=False)
-    return _page(ids, size, INBOX_FIELDS, my_approval_stale=Exists(stale)), len(counted)
+        waiting += " AND t.id > %s ORDER BY t.id LIMIT %s"
+        params += [after, size + 1]
+    rows = list(
+        TransitionRequest.objects.raw(
+            _INBOX_ROWS.format(waiting=waiting), [*params, size + 1, user.pk]
+        )
+    )
+    if after is None:
+        count = rows[0].waiting_count if rows else 0
+    else:
+        count = inbox_count(user, cap=cap)
+    return Page(rows[:size], rows[size - 1].pk if len(rows) > size else None), count
 
 
 def inbox_count(user, cap: int = INBOX_COUNT_CAP) -> int:
