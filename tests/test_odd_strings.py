@@ -27,7 +27,7 @@ from registry.choices import CARD_SECTION_NAMES
 from registry.forms import CardForm, ModelMetadataForm
 from registry.models import ModelCard, RegisteredModel
 from registry.search import FACETS, CatalogQuery
-from registry.services import token_create
+from registry.services import deployment_target_create, token_create
 from registry.team_forms import TeamCreateForm, TeamMemberAddForm
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -100,6 +100,7 @@ class World:
     api: object
     counter: itertools.count
     request_id: int = 0  # a pending transition request (of v1, to staging)
+    target: str = ""  # a deployment target's name, for deployment reports
 
     @property
     def name(self) -> str:
@@ -111,7 +112,7 @@ class World:
 
 
 @pytest.fixture
-def world(make_model, make_version, member, team):
+def world(make_model, make_version, member, team, admin_user):
     _, secret = token_create(actor=member, name="fuzzer")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -126,7 +127,14 @@ def world(make_model, make_version, member, team):
         to_stage="staging",
         reason="Fuzzing the approval endpoints with odd strings.",
     )
-    return World(model, parent, member, team, api, itertools.count(1), request.pk)
+    target, _ = deployment_target_create(
+        actor=admin_user,
+        name="argo-prod-eu",
+        environment="production",
+        url="https://93.184.215.14/hooks",  # a public address: no name to resolve
+        events=["test"],
+    )
+    return World(model, parent, member, team, api, itertools.count(1), request.pk, target.name)
 
 
 def assert_no_server_error(response) -> None:
@@ -352,6 +360,13 @@ def api_baselines(world: World) -> dict[str, dict]:
         "transition_requests_approve": {"comment": "Looks right."},
         "transition_requests_reject": {"comment": "The card misses the Q3 slices."},
         "transition_requests_withdraw": {"comment": "Found a bug."},
+        "targets_reports_create": {
+            "model": world.parent.name,
+            "version": 1,
+            "state": "serving",
+            "endpoint_url": "https://serving.example.com/base-model",
+            "message": "Rollout complete.",
+        },
     }
 
 
@@ -451,7 +466,12 @@ def _replace(body, field: tuple, value):
 @given(value=odd_strings)
 @with_corpus
 def test_the_api_never_fails_on_odd_input(world, target, value):
-    path_values = {"name": world.name, "number": "2", "id": str(world.request_id)}
+    path_values = {
+        "name": world.name,
+        "number": "2",
+        "id": str(world.request_id),
+        "target": world.target,
+    }
     query = ""
     body = None
     if target.where == "path":
