@@ -310,6 +310,20 @@ WEBHOOK_SECRET_ROTATION_HOURS = env_int("WEBHOOK_SECRET_ROTATION_HOURS", 24, min
 MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool(
     "MODELGATE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False
 )
+# Git targets (registry/deployments/gitops.py). Local repositories (a path or file://)
+# only inside this directory; empty (the default) refuses them, so no target can make
+# the server write wherever it may.
+MODELGATE_GITOPS_LOCAL_DIR = env_str("MODELGATE_GITOPS_LOCAL_DIR") or ""
+if MODELGATE_GITOPS_LOCAL_DIR and not Path(MODELGATE_GITOPS_LOCAL_DIR).is_absolute():
+    raise ImproperlyConfigured("MODELGATE_GITOPS_LOCAL_DIR must be an absolute path.")
+# Who the manifest commits are by.
+MODELGATE_GITOPS_AUTHOR_NAME = env_str("MODELGATE_GITOPS_AUTHOR_NAME") or "Modelgate"
+MODELGATE_GITOPS_AUTHOR_EMAIL = env_str("MODELGATE_GITOPS_AUTHOR_EMAIL") or "modelgate@localhost"
+# One Git attempt (fetch, commit, push, and the one re-fetch) ends after this long;
+# shorter than the worker's lease on the delivery.
+GITOPS_TIMEOUT_SECONDS = env_int(
+    "GITOPS_TIMEOUT_SECONDS", 45, minimum=5, maximum=WEBHOOK_LEASE_SECONDS - 5
+)
 
 # A verification still running after this long is taken as lost (its worker died), so a
 # new one may start; one runs at a time.

@@ -123,7 +123,20 @@ def _reported(event, changes: Mapping[str, Any]):
 
 MEMBERSHIP = ("team", "user", "role")
 # What a deployment target's events record; never its secret.
-TARGET_FIELDS = ("name", "environment", "url", "events", "scope", "team", "models", "active")
+TARGET_FIELDS = (
+    "name",
+    "kind",
+    "environment",
+    "url",
+    "repository",
+    "branch",
+    "manifest_path",
+    "events",
+    "scope",
+    "team",
+    "models",
+    "active",
+)
 VERSION_ARTIFACT = ("artifact", "artifact_sha256", "artifact_size")
 MODEL_FIELDS = (*EDITABLE_FIELDS, "risk_tier", "tags")
 

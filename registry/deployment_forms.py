@@ -4,7 +4,13 @@ errors they show next to the fields."""
 
 from django import forms
 
-from .deployments.models import DeliveryEvent, DeliveryState, Environment, TargetScope
+from .deployments.models import (
+    DeliveryEvent,
+    DeliveryState,
+    Environment,
+    TargetKind,
+    TargetScope,
+)
 from .forms import ServiceErrorsMixin
 from .models import RegisteredModel, Team
 from .permissions import user_maintained_team_ids
@@ -24,6 +30,19 @@ class TargetForm(ServiceErrorsMixin, forms.Form):
         label="URL",
         max_length=1000,
         help_text="Where the signed POST goes: http(s), a public address.",
+    )
+    repository = forms.CharField(
+        max_length=1000,
+        help_text="Where the manifest is committed: git@host:org/repo.git, ssh:// or "
+        "https:// (no password in it: the worker's Git credentials push).",
+    )
+    branch = forms.CharField(max_length=200, initial="main", help_text="E.g. main.")
+    manifest_path = forms.CharField(
+        label="Manifest path",
+        max_length=300,
+        initial="models/production.json",
+        help_text="Inside the repository, e.g. models/production.json: one JSON document "
+        "keyed by model name.",
     )
     events = forms.MultipleChoiceField(
         choices=DeliveryEvent.choices,
@@ -54,8 +73,13 @@ class TargetForm(ServiceErrorsMixin, forms.Form):
         required=False, initial=True, help_text="Inactive targets are sent nothing."
     )
 
-    def __init__(self, *args, user, **kwargs):
+    GIT_FIELDS = ("repository", "branch", "manifest_path")
+
+    def __init__(self, *args, user, kind, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only the fields of the target's kind: a Git target has no URL (nor secret).
+        for field in ("url",) if kind == TargetKind.GIT else self.GIT_FIELDS:
+            del self.fields[field]
         teams = Team.objects.order_by("name")
         if not user.is_superuser:
             teams = teams.filter(pk__in=user_maintained_team_ids(user))
@@ -81,6 +105,9 @@ def target_initial(target) -> dict:
         "name": target.name,
         "environment": target.environment,
         "url": target.url,
+        "repository": target.repository,
+        "branch": target.branch,
+        "manifest_path": target.manifest_path,
         "events": list(target.events),
         "scope": target.scope,
         "team": target.team_id,

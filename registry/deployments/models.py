@@ -26,6 +26,12 @@ class DeliveryEvent(models.TextChoices):
     TEST = "test", "Test event"
 
 
+class TargetKind(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    # A manifest committed and pushed to a Git repository (GitOps: Argo CD, Flux).
+    GIT = "git", "Git repository"
+
+
 class TargetScope(models.TextChoices):
     ALL = "all", "All models"
     TEAM = "team", "A team's models"
@@ -43,11 +49,20 @@ class DeliveryState(models.TextChoices):
 
 class DeploymentTarget(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    # Fixed when the target is made: a webhook target has a URL and a secret, a Git
+    # target a repository, branch and manifest path and no secret (constraint below).
+    kind = models.CharField(max_length=10, choices=TargetKind.choices, default=TargetKind.WEBHOOK)
     environment = models.CharField(max_length=20, choices=Environment.choices)
-    url = models.URLField(max_length=1000)
+    url = models.URLField(max_length=1000, blank=True)
+    # Git targets (registry.deployments.gitops): an https, ssh or local repository
+    # (local ones only under MODELGATE_GITOPS_LOCAL_DIR), and the manifest's path in it.
+    repository = models.CharField(max_length=1000, blank=True)
+    branch = models.CharField(max_length=200, blank=True)
+    manifest_path = models.CharField(max_length=300, blank=True)
     # The signing secrets ("whsec_" + base64 of 32 random bytes). Shown once, when
     # created or rotated; never logged, shown on a page, or returned by the API.
-    secret = models.CharField(max_length=100, editable=False)
+    # Empty for Git targets: the worker's own Git credentials authenticate the push.
+    secret = models.CharField(max_length=100, blank=True, editable=False)
     # During a rotation the previous secret signs too, until rotation_ends_at.
     previous_secret = models.CharField(max_length=100, blank=True, editable=False)
     rotation_ends_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -73,10 +88,28 @@ class DeploymentTarget(models.Model):
                 condition=Q(scope="team", team__isnull=False) | ~Q(scope="team"),
                 name="deployment_target_team_scope_has_team",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="webhook", repository="", branch="", manifest_path="")
+                    & ~Q(url="")
+                    & ~Q(secret="")
+                )
+                | (
+                    Q(kind="git", url="", secret="", previous_secret="")
+                    & ~Q(repository="")
+                    & ~Q(branch="")
+                    & ~Q(manifest_path="")
+                ),
+                name="deployment_target_fields_of_its_kind",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_git(self) -> bool:
+        return self.kind == TargetKind.GIT
 
 
 class Delivery(models.Model):
@@ -135,7 +168,8 @@ class Delivery(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """One HTTP attempt of a delivery, whatever its outcome."""
+    """One attempt of a delivery, whatever its outcome: an HTTP POST (status code and
+    response body) or a Git push (no status code; what was pushed in response_body)."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveIntegerField()  # 1, 2, ... over every round of the delivery

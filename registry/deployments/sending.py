@@ -35,7 +35,8 @@ USER_AGENT = "Modelgate-Webhooks/1"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt got: a status code, or an error (and never both)."""
+    """What one attempt got: a status code, or an error (and never both); a Git
+    target's attempt has no status code, only `delivered` or an error."""
 
     started_at: datetime
     latency_ms: int
@@ -44,6 +45,8 @@ class Outcome:
     error: str = ""
     retry_after: str | None = None  # the raw Retry-After header
     refused: bool = False  # the address was refused: retrying would not help
+    # Done without an HTTP status: a Git target's push (or a manifest already up to date).
+    delivered: bool = False
 
 
 def signature(*, secrets: list[str], webhook_id: str, timestamp: datetime, body: str) -> str:

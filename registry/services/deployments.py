@@ -15,6 +15,10 @@ only the system disabling a target (410 Gone) is audited. A redelivery puts the 
 row (same webhook_id) back to pending with `attempts` at 0: a new round of retries,
 numbered on in the attempt log (delivery_redeliver, audited, as is
 deployment_target_test, which sends a test event about no version).
+
+A Git target (issue 10 point 5b) uses all of this unchanged: its deliveries are the
+same rows with the same body; only the attempt differs (registry.deployments.gitops
+commits the manifest and pushes instead of POSTing).
 """
 
 import json
@@ -35,6 +39,13 @@ from django.utils import timezone
 
 from ..audit_actions import Action
 from ..deployments.addresses import AddressRefused, url_check
+from ..deployments.gitops import (
+    RepositoryRefused,
+    branch_check,
+    manifest_path_check,
+    push_manifest,
+    repository_check,
+)
 from ..deployments.models import (
     Delivery,
     DeliveryAttempt,
@@ -42,6 +53,7 @@ from ..deployments.models import (
     DeliveryState,
     DeploymentTarget,
     Environment,
+    TargetKind,
     TargetScope,
 )
 from ..deployments.schedule import parse_retry_after, retry_delay
@@ -90,9 +102,13 @@ def _require_may_manage(
 
 def _clean(
     *,
+    kind: str,
     name: str,
     environment: str,
     url: str,
+    repository: str,
+    branch: str,
+    manifest_path: str,
     events: Iterable[str],
     scope: str,
     team: Team | None,
@@ -113,7 +129,22 @@ def _clean(
         errors["name"] = [f"A target named {name} exists already; choose another name."]
     if environment not in Environment.values:
         errors["environment"] = [f"Choose one of: {', '.join(Environment.values)}."]
-    if len(url) > 1000:
+    git = {"repository": "", "branch": "", "manifest_path": ""}
+    if kind not in TargetKind.values:
+        errors["kind"] = [f"Choose one of: {', '.join(TargetKind.values)}."]
+    elif kind == TargetKind.GIT:
+        url = ""
+        checks = {
+            "repository": (repository, repository_check),
+            "branch": (branch, branch_check),
+            "manifest_path": (manifest_path, manifest_path_check),
+        }
+        for field, (value, check) in checks.items():
+            try:
+                git[field] = check((value or "").strip())
+            except (RepositoryRefused, AddressRefused) as exc:
+                errors[field] = [str(exc)]
+    elif len(url) > 1000:
         errors["url"] = ["Keep the URL under 1000 characters."]
     else:
         try:
@@ -138,6 +169,7 @@ def _clean(
         "name": name,
         "environment": environment,
         "url": url,
+        **git,
         "events": events,
         "scope": scope,
         "team": team if scope == TargetScope.TEAM else None,
@@ -154,24 +186,30 @@ def deployment_target_create(
     actor,
     name: str,
     environment: str,
-    url: str,
     events: Iterable[str],
+    url: str = "",
+    kind: str = TargetKind.WEBHOOK,
+    repository: str = "",
+    branch: str = "",
+    manifest_path: str = "",
     scope: str = TargetScope.ALL,
     team: Team | None = None,
     models: Sequence[RegisteredModel] = (),
     active: bool = True,
 ) -> tuple[DeploymentTarget, str]:
-    """Create a target with a new strong secret. Returns the target and the secret,
-    which no page, log or API shows again (rotate it to get a new one)."""
+    """Create a target. A webhook target gets a new strong secret: returns the target
+    and the secret, which no page, log or API shows again (rotate it to get a new one).
+    A Git target (repository, branch, manifest path) has no secret: returns ""."""
     values = _clean(
-        name=name, environment=environment, url=url, events=events, scope=scope, team=team,
+        kind=kind, name=name, environment=environment, url=url, repository=repository,
+        branch=branch, manifest_path=manifest_path, events=events, scope=scope, team=team,
         models=models,
     )  # fmt: skip
     chosen = _models_for(scope, models)
     _require_may_manage(actor, scope=scope, team=values["team"], models=chosen)
-    secret = _new_secret()
+    secret = _new_secret() if kind == TargetKind.WEBHOOK else ""
     target = DeploymentTarget.objects.create(
-        **values, secret=secret, active=bool(active), created_by=actor
+        **values, kind=kind, secret=secret, active=bool(active), created_by=actor
     )
     target.chosen_models.set(chosen)
     log_event(
@@ -184,10 +222,20 @@ def deployment_target_create(
 
 
 def _shown(target: DeploymentTarget, chosen: Sequence[RegisteredModel]) -> dict:
+    where = (
+        {
+            "repository": target.repository,
+            "branch": target.branch,
+            "manifest_path": target.manifest_path,
+        }
+        if target.is_git
+        else {"url": target.url}
+    )
     return {
         "name": target.name,
+        "kind": target.kind,
         "environment": target.environment,
-        "url": target.url,
+        **where,
         "events": list(target.events),
         "scope": target.scope,
         "team": target.team.name if target.team else None,
@@ -217,20 +265,25 @@ def deployment_target_update(
     target: DeploymentTarget,
     name: str,
     environment: str,
-    url: str,
     events: Iterable[str],
     scope: str,
+    url: str = "",
+    repository: str = "",
+    branch: str = "",
+    manifest_path: str = "",
     team: Team | None = None,
     models: Sequence[RegisteredModel] = (),
     active: bool = True,
 ) -> DeploymentTarget:
-    """Change a target (not its secret: see deployment_target_rotate_secret). The actor
-    must be allowed to manage it both as it was and as it becomes."""
+    """Change a target (not its kind, nor its secret: see
+    deployment_target_rotate_secret). The actor must be allowed to manage it both as it
+    was and as it becomes."""
     target = _lock(target)
     _require_may_manage_target(actor, target)
     values = _clean(
-        name=name, environment=environment, url=url, events=events, scope=scope, team=team,
-        models=models, target=target,
+        kind=target.kind, name=name, environment=environment, url=url,
+        repository=repository, branch=branch, manifest_path=manifest_path, events=events,
+        scope=scope, team=team, models=models, target=target,
     )  # fmt: skip
     chosen = _models_for(scope, models)
     _require_may_manage(actor, scope=scope, team=values["team"], models=chosen)
@@ -260,6 +313,11 @@ def deployment_target_rotate_secret(
     carries two signatures, one per secret, so the receiver can switch at its pace."""
     target = _lock(target)
     _require_may_manage_target(actor, target)
+    if target.is_git:
+        raise ValidationError(
+            f"{target.name} is a Git target: it has no secret (the worker's Git "
+            "credentials authenticate its pushes)."
+        )
     secret = _new_secret()
     until = timezone.now() + timedelta(hours=settings.WEBHOOK_SECRET_ROTATION_HOURS)
     target.previous_secret, target.secret, target.rotation_ends_at = target.secret, secret, until
@@ -471,7 +529,8 @@ def delivery_redeliver(*, actor, delivery: Delivery) -> Delivery:
 @transaction.atomic
 def deployment_target_test(*, actor, target: DeploymentTarget) -> Delivery:
     """Queue a signed test event (about no model or version) to `target`, whatever it
-    subscribes to: the person asked for it. Audited on the target."""
+    subscribes to: the person asked for it (a Git target only fetches its branch, and
+    writes nothing). Audited on the target."""
     target = _lock(target)
     _require_may_manage_target(actor, target)
     if not target.active:
@@ -517,9 +576,13 @@ class Claim:
     target_id: int
     target_name: str
     target_active: bool
+    kind: str
     url: str
     secrets: list[str]
     lease_until: datetime
+    repository: str = ""
+    branch: str = ""
+    manifest_path: str = ""
 
     def __repr__(self) -> str:  # never the secrets
         return f"Claim(delivery={self.delivery_id}, attempt={self.attempt})"
@@ -555,9 +618,13 @@ def deliveries_claim(*, limit: int = 1, delivery_id: int | None = None) -> list[
                 target_id=row.target_id,
                 target_name=row.target.name,
                 target_active=row.target.active,
+                kind=row.target.kind,
                 url=row.target.url,
-                secrets=_signing_secrets(row.target, now),
+                secrets=_signing_secrets(row.target, now) if not row.target.is_git else [],
                 lease_until=lease_until,
+                repository=row.target.repository,
+                branch=row.target.branch,
+                manifest_path=row.target.manifest_path,
             )
         )
     Delivery.objects.bulk_update(rows, ["attempts", "next_attempt_at"])
@@ -581,7 +648,9 @@ def delivery_send(*, delivery_id: int) -> str:
     if not claims:
         return "not due"
     claim = claims[0]
-    if claim.target_active:
+    if claim.target_active and claim.kind == TargetKind.GIT:
+        outcome = _push(claim)
+    elif claim.target_active:
         outcome = post_signed(
             url=claim.url, webhook_id=claim.webhook_id, body=claim.body, secrets=claim.secrets
         )
@@ -595,8 +664,28 @@ def delivery_send(*, delivery_id: int) -> str:
     return _record(claim, outcome)
 
 
+def _push(claim: Claim) -> Outcome:
+    result = push_manifest(
+        repository=claim.repository,
+        branch=claim.branch,
+        manifest_path=claim.manifest_path,
+        webhook_id=claim.webhook_id,
+        body=claim.body,
+    )
+    return Outcome(
+        started_at=result.started_at,
+        latency_ms=result.latency_ms,
+        response_body=result.summary,
+        error=result.error,
+        refused=result.refused,
+        delivered=result.pushed,
+    )
+
+
 def _decide(outcome: Outcome) -> tuple[str, str]:
     """("delivered" | "retry" | "failed" | "gone", why) for one attempt's outcome."""
+    if outcome.delivered:
+        return "delivered", ""
     code = outcome.status_code
     if code is None:
         return ("failed" if outcome.refused else "retry"), outcome.error
@@ -626,12 +715,12 @@ def _record(claim: Claim, outcome: Outcome) -> str:
     )
     verdict, why = _decide(outcome)
     logger.info(
-        "Webhook %s (delivery %s, attempt %s) to target %s: %s",
+        "Delivery %s (id %s, attempt %s) to target %s: %s",
         claim.webhook_id,
         claim.delivery_id,
         claim.attempt,
         claim.target_name,
-        outcome.status_code or outcome.error,
+        outcome.status_code or outcome.error or outcome.response_body,
     )
     if delivery.state != DeliveryState.PENDING or delivery.attempts != claim.attempt:
         # Our lease ran out and another worker took the delivery over: its result counts.

@@ -4,7 +4,8 @@ Every change goes through registry.services.deployments, which decides who may; 
 refusals show as the 403 page with its message, its validation errors on the fields.
 
 A target's secret is in the response to the POST that made it and nowhere else: those
-responses are never cached, and no other page renders the secret."""
+responses are never cached, and no other page renders the secret. A Git target has no
+secret: its pages show its repository, branch and manifest path instead."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import services
 from ..deployment_forms import DeliveryFilterForm, TargetForm, target_initial
-from ..deployments.models import Delivery, DeliveryAttempt, DeploymentTarget
+from ..deployments.models import Delivery, DeliveryAttempt, DeploymentTarget, TargetKind
 from ..deployments.selectors import (
     DeliveryFilters,
     can_manage_any_target,
@@ -72,20 +73,25 @@ def target_list(request):
 @require_http_methods(["GET", "POST"])
 def target_create(request):
     _require_target_pages(request.user)
-    form = TargetForm(request.POST or None, user=request.user)
+    kind = request.GET.get("kind")
+    kind = kind if kind in TargetKind.values else TargetKind.WEBHOOK
+    form = TargetForm(request.POST or None, user=request.user, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
             target, secret = services.deployment_target_create(
-                actor=request.user, **form.cleaned_data
+                actor=request.user, kind=kind, **form.cleaned_data
             )
         except ValidationError as exc:
             form.add_service_error(exc)
         else:
+            if target.is_git:
+                messages.success(request, f"Created Git target {target.name}.")
+                return redirect("deployments:target", pk=target.pk)
             return _secret_page(request, target, secret, created=True)
     return render(
         request,
         "registry/target_form.html",
-        {"nav": "deployments", "form": form, "creating": True},
+        {"nav": "deployments", "form": form, "creating": True, "kind": kind},
         status=400 if form.errors else 200,
     )
 
@@ -102,7 +108,9 @@ def _secret_page(request, target: DeploymentTarget, secret: str, *, created: boo
 @require_http_methods(["GET", "POST"])
 def target_edit(request, pk):
     target = _get_target_for_manager(request, pk)
-    form = TargetForm(request.POST or None, user=request.user, initial=target_initial(target))
+    form = TargetForm(
+        request.POST or None, user=request.user, kind=target.kind, initial=target_initial(target)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.deployment_target_update(
@@ -116,7 +124,13 @@ def target_edit(request, pk):
     return render(
         request,
         "registry/target_form.html",
-        {"nav": "deployments", "form": form, "creating": False, "target": target},
+        {
+            "nav": "deployments",
+            "form": form,
+            "creating": False,
+            "target": target,
+            "kind": target.kind,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -126,6 +140,13 @@ def target_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def target_rotate(request, pk):
     target = _get_target_for_manager(request, pk)
+    if target.is_git:
+        messages.error(
+            request,
+            f"{target.name} is a Git target: it has no secret to rotate (the worker's Git "
+            "credentials authenticate its pushes).",
+        )
+        return redirect("deployments:target", pk=target.pk)
     if request.method == "POST":
         target, secret = services.deployment_target_rotate_secret(actor=request.user, target=target)
         return _secret_page(request, target, secret, created=False)

@@ -1,5 +1,11 @@
-"""A real webhook receiver on 127.0.0.1 and targets that point at it."""
+"""A real webhook receiver on 127.0.0.1 and targets that point at it; a real bare Git
+repository on disk and Git targets that push to it."""
 
+import functools
+import json
+import os
+import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -158,3 +164,105 @@ def promote_now(admin_user, member):
         return request
 
     return promote
+
+
+# --- Git targets (registry/deployments/gitops.py) -----------------------------------------
+
+
+class BareRepo:
+    """A real bare Git repository on disk, the remote a Git target pushes to."""
+
+    def __init__(self, path):
+        self.path = path
+        self.url = f"file://{path}"
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.path), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return done.stdout
+
+    def manifest(self, path="deploy/models.json", branch="main") -> dict:
+        return json.loads(self.git("show", f"{branch}:{path}"))
+
+    def commits(self, branch="main") -> list[str]:
+        """The branch's commit subjects, newest first ([] while it has none)."""
+        if not self.git("for-each-ref", f"refs/heads/{branch}").strip():
+            return []
+        return self.git("log", "--format=%s", branch).splitlines()
+
+    def message(self, rev="main") -> str:
+        return self.git("log", "-1", "--format=%B", rev)
+
+    def hook(self, name: str, script: str | None) -> None:
+        """Install (or with None remove) a server-side hook such as pre-receive."""
+        hook = self.path / "hooks" / name
+        if script is None:
+            hook.unlink(missing_ok=True)
+            return
+        hook.write_text("#!/bin/sh\n" + script + "\n")
+        hook.chmod(0o755)
+
+    def commit_from_elsewhere(self, files: dict[str, str], message: str, branch="main") -> None:
+        """Someone else pushes a commit to `branch` (a clone of their own)."""
+        with tempfile.TemporaryDirectory() as work:
+            run = functools.partial(
+                subprocess.run, cwd=work, check=True, capture_output=True, timeout=30
+            )
+            run(["git", "clone", "-q", self.url, "."])
+            run(["git", "symbolic-ref", "HEAD", f"refs/heads/{branch}"])
+            if self.commits(branch):
+                run(["git", "reset", "-q", "--hard", f"origin/{branch}"])
+            for name, text in files.items():
+                target = os.path.join(work, name)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "w") as f:
+                    f.write(text)
+                run(["git", "add", name])
+            run(["git", "-c", "user.name=Dana", "-c", "user.email=dana@example.com",
+                 "commit", "-q", "-m", message])  # fmt: skip
+            run(["git", "push", "-q", "origin", f"HEAD:{branch}"])
+
+
+@pytest.fixture
+def git_root(settings, tmp_path):
+    """The directory local Git targets are allowed in (MODELGATE_GITOPS_LOCAL_DIR)."""
+    root = tmp_path / "git"
+    root.mkdir()
+    settings.MODELGATE_GITOPS_LOCAL_DIR = str(root)
+    return root
+
+
+@pytest.fixture
+def bare_repo(git_root):
+    path = git_root / "deploy.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True, timeout=30)
+    return BareRepo(path)
+
+
+@pytest.fixture
+def make_git_target(admin_user, bare_repo, webhook_settings):
+    """A Git target for all models, pushing deploy/models.json to bare_repo's main."""
+    from registry.services import deployment_target_create
+
+    def make(**overrides):
+        values = {
+            "actor": admin_user,
+            "kind": "git",
+            "name": "argo-gitops-prod",
+            "environment": "production",
+            "repository": bare_repo.url,
+            "branch": "main",
+            "manifest_path": "deploy/models.json",
+            "events": ["version.promoted.production", "version.archived"],
+            **overrides,
+        }
+        target, secret = deployment_target_create(**values)
+        assert secret == ""
+        return target
+
+    return make
