@@ -1,5 +1,6 @@
-"""Promotions reach a real receiver on 127.0.0.1 through a real Celery worker and the
-Redis broker; retries come from the beat sweep, as in production."""
+"""Promotions reach a real receiver on 127.0.0.1 (and a Git target's bare repository on
+disk) through a real Celery worker and the Redis broker; retries come from the beat
+sweep, as in production."""
 
 import time
 
@@ -114,3 +115,15 @@ def test_a_promotion_while_the_broker_is_down_is_delivered_later(
         [got] = receiver.wait_for(1)
         assert got.verify(secret)["data"]["to_stage"] == "production"
         _wait_for_state(delivery, "delivered")
+
+
+def test_a_promotion_reaches_a_git_target_through_the_worker(
+    celery_worker, make_git_target, bare_repo, promote_now, version
+):
+    make_git_target()
+    request = promote_now(version)
+    delivery = _wait_for_state(Delivery.objects.get(), "delivered")
+    assert bare_repo.commits() == ["Deploy fraud-scorer v1 (1.0.0) to production"]
+    assert f"Modelgate-Request: {request.pk}" in bare_repo.message()
+    assert bare_repo.manifest()["models"]["fraud-scorer"]["version"] == 1
+    assert delivery.attempts == 1
