@@ -40,6 +40,8 @@ def run_check(**env):
         ({"DEBUG": "1", "DATABASE_STATEMENT_TIMEOUT": "5s"}, "DATABASE_STATEMENT_TIMEOUT must"),
         ({"DEBUG": "1", "DATABASE_CONNECT_TIMEOUT": "0"}, "DATABASE_CONNECT_TIMEOUT must be"),
         ({"DEBUG": "1", "MODELGATE_PROCESS": "worker"}, "MODELGATE_PROCESS must be"),
+        ({"DEBUG": "1", "MODELGATE_GITOPS_LOCAL_DIR": "git"}, "must be an absolute path"),
+        ({"DEBUG": "1", "GITOPS_TIMEOUT_SECONDS": "90"}, "GITOPS_TIMEOUT_SECONDS must be"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_the_variable_named(env, message, tmp_path):
