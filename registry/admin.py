@@ -82,9 +82,9 @@ class APITokenAdmin(ReadOnlyAdmin):
 
 @admin.register(DeploymentTarget)
 class DeploymentTargetAdmin(ReadOnlyAdmin):
-    list_display = ("name", "environment", "url", "scope", "active", "created_at")
-    list_filter = ("environment", "scope", "active")
-    search_fields = ("name", "url")
+    list_display = ("name", "kind", "environment", "url", "repository", "scope", "active")
+    list_filter = ("kind", "environment", "scope", "active")
+    search_fields = ("name", "url", "repository")
     # The secrets are shown once, by the service that makes them; never here.
     exclude = ("secret", "previous_secret")
 

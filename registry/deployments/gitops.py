@@ -280,10 +280,8 @@ def _message(payload: dict, *, webhook_id: str) -> str:
     data = payload["data"]
     model, version = data["model"]["name"], data["version"]
     removing = payload["type"] in REMOVING_EVENTS
-    subject = (
-        f"{'Remove' if removing else 'Deploy'} {model} v{version['number']} "
-        f"({version['label']}) {'from' if removing else 'to'} {data['to_stage']}"
-    )
+    named = f"{model} v{version['number']} ({version['label']})"
+    subject = f"Remove {named}: archived" if removing else f"Deploy {named} to {data['to_stage']}"
     lines = [
         subject,
         "",

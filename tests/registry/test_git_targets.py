@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from approvals.services import transition_request
 from registry.deployments import gitops
 from registry.models import Delivery, DeliveryAttempt, DeploymentTarget
 from registry.services import (
@@ -90,6 +91,25 @@ def test_a_second_promotion_updates_the_manifest_and_keeps_other_models(
     assert models["fraud-scorer"]["version"] == 2
     assert models["fraud-scorer"]["artifact_uri"] == "s3://models/fraud-scorer/2/model.pkl"
     assert models["churn-model"]["version"] == 1
+
+
+def test_archiving_the_deployed_version_removes_its_entry(
+    make_git_target, bare_repo, promote_now, version, member
+):
+    make_git_target()
+    promote_now(version)
+    archive = transition_request(
+        actor=member, version=version, to_stage="archived", reason="Retired with the old API."
+    )
+    archive.refresh_from_db()
+    assert archive.state == "applied", archive.blocked_reason
+    for delivery in Delivery.objects.order_by("pk"):
+        assert _send(delivery) == "delivered"
+    assert bare_repo.commits() == [
+        "Remove fraud-scorer v1 (1.0.0): archived",
+        "Deploy fraud-scorer v1 (1.0.0) to production",
+    ]
+    assert bare_repo.manifest() == {"models": {}}
 
 
 def test_a_push_refused_by_a_hook_is_a_failed_attempt_then_retried(
