@@ -6,6 +6,8 @@ clicking at once, or two versions approved at once, are serialised), then checks
 changes it, and writes its audit event. Notifications are queued after commit.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -51,6 +53,8 @@ from ..status import (
 from ..tasks import request_notify
 
 ROLLBACK_PERMISSION = "approvals.rollback_emergency"
+
+logger = logging.getLogger("modelgate.approvals")
 
 
 # --- Helpers -------------------------------------------------------------------------
@@ -139,7 +143,16 @@ def _store_status(request: TransitionRequest, status: RequestStatus) -> None:
 
 def _notify(request: TransitionRequest, what: str) -> None:
     pk = request.pk
-    transaction.on_commit(lambda: request_notify.delay(pk, what))
+    transaction.on_commit(lambda: _queue_notification(pk, what))
+
+
+def _queue_notification(pk: int, what: str) -> None:
+    # After the commit the change is made whatever the broker says: a broker that is
+    # down must not turn its response into an error. The e-mail is lost, and logged.
+    try:
+        request_notify.apply_async(args=[pk, what], retry=False)
+    except Exception as exc:  # any broker failure
+        logger.error("E-mail about request %s (%s) not queued: %s", pk, what, exc)
 
 
 # --- Requesting ---------------------------------------------------------------------

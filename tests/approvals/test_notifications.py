@@ -62,3 +62,26 @@ def test_requester_and_approver_hear_when_it_is_applied(
         review_approve(actor=approver, request=request)
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@example.com", "carol@example.com"]
     assert "Applied: fraud-scorer v1 (1.0.0) is now in Staging" in mail.outbox[0].subject
+
+
+def test_a_broker_that_is_down_loses_the_email_but_not_the_request(
+    client, member, ready_version, approver, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+    from kombu.exceptions import OperationalError
+
+    from approvals.models import TransitionRequest
+    from approvals.tasks import request_notify
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(request_notify, "apply_async", broker_down)
+    client.force_login(member)
+    url = reverse("approvals:request_new", args=[ready_version.model.name, ready_version.number])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"to_stage": "staging", "reason": REASON})
+    assert response.status_code == 302  # filed, and said so: not a 500 after the commit
+    request = TransitionRequest.objects.get(version=ready_version)
+    assert f"E-mail about request {request.pk} (requested) not queued" in caplog.text
+    assert mail.outbox == []
