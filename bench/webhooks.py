@@ -173,6 +173,22 @@ class Worker:
                 return
         sys.exit(f"the worker did not answer a ping in {timeout:.0f} s; see {self.log.name}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the worker's processes so far (the pool's children
+        included: they share its process group)."""
+        total = 0.0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.process.pid:  # pgrp
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -343,7 +359,9 @@ def promotions_measure(seeded: dict, receiver: Receiver, timeout: float) -> dict
     }
 
 
-def burst_measure(seeded: dict, receiver: Receiver, burst: int, timeout: float) -> dict:
+def burst_measure(
+    seeded: dict, receiver: Receiver, burst: int, timeout: float, worker: "Worker"
+) -> dict:
     """`burst` deliveries in one transaction; deliveries per second from its commit."""
     from django.db import transaction
 
@@ -351,6 +369,7 @@ def burst_measure(seeded: dict, receiver: Receiver, burst: int, timeout: float) 
 
     versions = seeded["versions"]
     holder: dict = {}
+    cpu_before = worker.cpu_seconds()
     loads = [_load()]
     began = time.monotonic()
     with transaction.atomic():
@@ -371,6 +390,7 @@ def burst_measure(seeded: dict, receiver: Receiver, burst: int, timeout: float) 
     ids = {d.webhook_id for d in written}
     complete = receiver.wait_for(ids, timeout)
     loads.append(_load())
+    cpu = worker.cpu_seconds() - cpu_before
     arrivals = [receiver.arrivals[i] for i in ids if i in receiver.arrivals]
     last = max((a[0] for a in arrivals), default=holder["commit"])
     seconds = last - holder["commit"]
@@ -385,6 +405,7 @@ def burst_measure(seeded: dict, receiver: Receiver, burst: int, timeout: float) 
         "complete": complete,
         "seconds": seconds,
         "per_second": len(arrivals) / seconds if seconds > 0 else 0.0,
+        "worker_cpu_ms": cpu * 1000 / max(1, len(arrivals)),
         "loads": loads,
     }
 
@@ -498,7 +519,9 @@ def report(args, box: dict, seeded: dict, one: dict, two: dict | None) -> str:
             f"in {two['writing_s']:.1f} s (one transaction); queueing them after the commit "
             f"took {two['dispatch_s'] * 1000:.0f} ms of the bench process; the receiver had "
             f"all {two['received']} {two['seconds']:.1f} s after the commit "
-            f"({two['per_second']:.0f}/s). Deliveries not received: {two['lost']}; "
+            f"({two['per_second']:.0f}/s), the worker's processes using "
+            f"{two['worker_cpu_ms']:.1f} ms of CPU per delivery. Deliveries not received: "
+            f"{two['lost']}; "
             f"received more than once: {two['duplicates']}; unexpected ids: "
             f"{two['strangers']}.",
             "",
@@ -563,10 +586,11 @@ def main() -> None:
             seeded["part1_ids"] = set(receiver.arrivals)
             two = None
             if args.burst:
-                two = burst_measure(seeded, receiver, args.burst, args.timeout)
+                two = burst_measure(seeded, receiver, args.burst, args.timeout, worker)
                 print(
                     f"part 2: {two['received']}/{two['written']} in {two['seconds']:.1f} s "
-                    f"({two['per_second']:.0f}/s), lost {two['lost']}, duplicated "
+                    f"({two['per_second']:.0f}/s, worker CPU {two['worker_cpu_ms']:.1f} ms each), "
+                    f"lost {two['lost']}, duplicated "
                     f"{two['duplicates']}; load {_loads(two['loads'])}"
                 )
         finally:
