@@ -301,8 +301,9 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def promotions_measure(seeded: dict, receiver: Receiver, timeout: float) -> dict:
-    """Approve each request in turn; latency from its commit to the receiver's 200."""
+def promotions_measure(seeded: dict, receiver: Receiver, timeout: float, pause: float) -> dict:
+    """Approve each request in turn (`pause` seconds apart); latency from its commit to
+    the receiver's 200."""
     from django.db import transaction
 
     from approvals.services import review_approve
@@ -319,6 +320,8 @@ def promotions_measure(seeded: dict, receiver: Receiver, timeout: float) -> dict
                 )
             )
             review_approve(actor=seeded["approver"], request=request)
+        if pause:
+            time.sleep(pause)
     promoting = time.monotonic() - began
     loads.append(_load())
     deliveries = {
@@ -484,7 +487,8 @@ def report(args, box: dict, seeded: dict, one: dict, two: dict | None) -> str:
         "# Webhook benchmark",
         "",
         f"Run {now} UTC with `bench/webhooks.py --promotions {args.promotions} --burst "
-        f"{args.burst} --pool {args.pool} --concurrency {args.concurrency}`.",
+        f"{args.burst} --pool {args.pool} --concurrency {args.concurrency} "
+        f"--pause {args.pause}`.",
         "",
         f"Machine: {box['platform']}, {box['cpus']} CPUs ({box['cpu']}), Python "
         f"{box['python']} (10M-iteration loop {box['speed']:.2f} s), PostgreSQL "
@@ -497,8 +501,8 @@ def report(args, box: dict, seeded: dict, one: dict, two: dict | None) -> str:
         "Receiver: a ThreadingHTTPServer in the bench process on 127.0.0.1, verifying each "
         "signature with `standardwebhooks` before answering 200. Promotions: "
         "approvals.services.review_approve by a named approver (one approval needed), one "
-        "after another in the bench process; the clock starts in an on_commit hook that runs "
-        "before the one queueing the delivery.",
+        f"after another ({args.pause} s apart) in the bench process; the clock starts in "
+        "an on_commit hook that runs before the one queueing the delivery.",
         "",
         f"Target: p95 <= {TARGET_P95_MS} ms from commit to the receiver's 200: "
         + ("**met**" if p95 <= TARGET_P95_MS else "**missed**")
@@ -555,6 +559,10 @@ def main() -> None:
         "receiver, for 2 cores)",
     )  # fmt: skip
     parser.add_argument(
+        "--pause", type=float, default=0,
+        help="seconds between promotions in part 1 (default 0: one right after another)",
+    )  # fmt: skip
+    parser.add_argument(
         "--timeout", type=float, default=120, help="seconds to wait for each part's webhooks"
     )
     parser.add_argument(
@@ -577,7 +585,7 @@ def main() -> None:
             worker.wait_ready(app)
             print(f"worker ready (pool {args.pool}, concurrency {args.concurrency}); "
                   f"load {_load():.2f}")  # fmt: skip
-            one = promotions_measure(seeded, receiver, args.timeout)
+            one = promotions_measure(seeded, receiver, args.timeout, args.pause)
             lat = one["latencies"]
             print(
                 f"part 1: {one['received']}/{one['promotions']} received, p50 {_ms(lat, 50)} "
