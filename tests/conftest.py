@@ -187,14 +187,24 @@ def _start_worker(app):
 
 
 @pytest.fixture
-def celery_worker():
+def _worker_connections_closed(monkeypatch):
+    """The worker's threads close their database connections after each task (as if
+    CONN_MAX_AGE were 0) instead of keeping them (config/celery.py): threads of this
+    process that kept theirs would keep the test database from being dropped."""
+    from django.db import connections
+
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+
+
+@pytest.fixture
+def celery_worker(_worker_connections_closed):
     """A real Celery worker (threads) consuming from the configured Redis broker."""
     with _start_worker(_celery_app_with_broker()) as worker:
         yield worker
 
 
 @pytest.fixture
-def celery_worker_later():
+def celery_worker_later(_worker_connections_closed):
     """Starts a real Celery worker when the test calls it (`with celery_worker_later():`),
     so a test can see work queued but not yet done; tasks queued before are kept."""
     app = _celery_app_with_broker()
