@@ -3,6 +3,7 @@
     .venv/bin/python bench/webhooks.py                       # 200 promotions, burst of 1,000
     .venv/bin/python bench/webhooks.py --promotions 50 --burst 200
     .venv/bin/python bench/webhooks.py --pool prefork --concurrency 2
+    .venv/bin/python bench/webhooks.py --compare   # first with a connection per task
 
 The database is DATABASE_URL (default postgres://postgres@127.0.0.1/mg_bench_webhooks),
 migrated if needed; the broker is CELERY_BROKER_URL (default redis://127.0.0.1:6379/8),
@@ -31,6 +32,11 @@ outbox does not care), all queued when it commits; measured from the commit unti
 receiver has them all: deliveries per second, and the distinct webhook-ids received
 against those written (lost, duplicated). Beat is not running: anything not delivered
 by the worker shows as lost, not as retried by the sweep.
+
+With --compare, both parts run first against a worker started with
+CELERY_DB_REUSE_MAX=0 (a new database connection for every task, Celery's default and
+this project's before bench/results/webhooks.md), then as configured: before and after
+in the same run, each with its own seeded team.
 
 Results go to bench/results/webhooks.md (figures, load averages, machine).
 """
@@ -135,7 +141,7 @@ class Worker:
     """`celery -A config worker` in its own process group, ended by `stop`, atexit and
     on SIGINT/SIGTERM."""
 
-    def __init__(self, pool: str, concurrency: int, log_path):
+    def __init__(self, pool: str, concurrency: int, log_path, extra_env: dict):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(log_path, "w")  # noqa: SIM115 (closed in stop)
         env = {
@@ -143,6 +149,7 @@ class Worker:
             "PYTHONPATH": str(ROOT),
             "MODELGATE_PROCESS": "command",
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            **extra_env,
         }
         celery = ROOT / ".venv" / "bin" / "celery"
         self.command = [
@@ -456,39 +463,46 @@ def machine() -> dict:
     }
 
 
-def report(args, box: dict, seeded: dict, one: dict, two: dict | None) -> str:
+def _rows(label: str, one: dict, two: dict | None) -> list[str]:
     lat = one["latencies"]
-    p95 = environment.percentile(lat, 95) if lat else float("inf")
     rows = [
-        "| part | events | received | lost | duplicated | p50 ms | p95 ms | max ms "
-        "| per second | load 1-min (start / after sending / end) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-        f"| 1: promotions, one at a time | {one['promotions']} | {one['received']} "
+        f"| {label} | 1: promotions, one at a time | {one['promotions']} | {one['received']} "
         f"| {one['promotions'] - one['received']} | {one['duplicates']} | {_ms(lat, 50)} "
         f"| {_ms(lat, 95)} | {_ms(lat)} | {one['promotions'] / one['promote_s']:.1f} promoted "
         f"| {_loads(one['loads'])} |",
     ]
     if two:
         rows.append(
-            f"| 2: burst in one transaction | {two['written']} | {two['received']} "
+            f"| {label} | 2: burst in one transaction | {two['written']} | {two['received']} "
             f"| {two['lost']} | {two['duplicates']} | - | - | {two['seconds'] * 1000:.0f} "
-            f"(last) | {two['per_second']:.0f} delivered | {_loads(two['loads'])} |"
+            f"(last) | {two['per_second']:.0f} delivered, worker CPU "
+            f"{two['worker_cpu_ms']:.1f} ms each | {_loads(two['loads'])} |"
         )
-    split = (
-        "| commit -> receiver's 200 | "
-        f"{_ms(lat, 50)} | {_ms(lat, 95)} | {_ms(lat)} |\n"
-        "| commit -> attempt starts in the worker (queue, broker, pick-up, claim) | "
-        f"{_ms(one['to_start'], 50)} | {_ms(one['to_start'], 95)} | {_ms(one['to_start'])} |\n"
-        "| the attempt (sign, connect, POST, answer) | "
-        f"{_ms(one['sending'], 50)} | {_ms(one['sending'], 95)} | {_ms(one['sending'])} |"
-    )
+    return rows
+
+
+def _split(label: str, one: dict) -> list[str]:
+    lat, start, send = one["latencies"], one["to_start"], one["sending"]
+    return [
+        f"| {label} | commit -> receiver's 200 | {_ms(lat, 50)} | {_ms(lat, 95)} | {_ms(lat)} |",
+        f"| {label} | commit -> attempt starts in the worker (queue, broker, pick-up, "
+        f"connection, claim) | {_ms(start, 50)} | {_ms(start, 95)} | {_ms(start)} |",
+        f"| {label} | the attempt (sign, connect, POST, answer) | {_ms(send, 50)} "
+        f"| {_ms(send, 95)} | {_ms(send)} |",
+    ]
+
+
+def report(args, box: dict, runs: list[dict]) -> str:
+    final = runs[-1]
+    lat = final["one"]["latencies"]
+    p95 = environment.percentile(lat, 95) if lat else float("inf")
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     out = [
         "# Webhook benchmark",
         "",
         f"Run {now} UTC with `bench/webhooks.py --promotions {args.promotions} --burst "
         f"{args.burst} --pool {args.pool} --concurrency {args.concurrency} "
-        f"--pause {args.pause}`.",
+        f"--pause {args.pause}" + (" --compare" if args.compare else "") + "`.",
         "",
         f"Machine: {box['platform']}, {box['cpus']} CPUs ({box['cpu']}), Python "
         f"{box['python']} (10M-iteration loop {box['speed']:.2f} s), PostgreSQL "
@@ -506,35 +520,75 @@ def report(args, box: dict, seeded: dict, one: dict, two: dict | None) -> str:
         "",
         f"Target: p95 <= {TARGET_P95_MS} ms from commit to the receiver's 200: "
         + ("**met**" if p95 <= TARGET_P95_MS else "**missed**")
-        + f" ({p95:.0f} ms).",
+        + f" ({p95:.0f} ms, {final['label']}).",
         "",
-        *rows,
+        "| worker | part | events | received | lost | duplicated | p50 ms | p95 ms | max ms "
+        "| per second | load 1-min (start / after sending / end) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for run in runs:
+        out += _rows(run["label"], run["one"], run["two"])
+    out += [
         "",
         "Part 1, split (ms; the attempt's start is the worker's wall clock, same host):",
         "",
-        "| span | p50 | p95 | max |",
-        "|---|---:|---:|---:|",
-        split,
-        "",
+        "| worker | span | p50 | p95 | max |",
+        "|---|---|---:|---:|---:|",
     ]
-    if two:
-        out += [
-            f"Part 2: {two['written']} rows written by {args.burst} deliveries_enqueue calls "
-            f"in {two['writing_s']:.1f} s (one transaction); queueing them after the commit "
-            f"took {two['dispatch_s'] * 1000:.0f} ms of the bench process; the receiver had "
-            f"all {two['received']} {two['seconds']:.1f} s after the commit "
-            f"({two['per_second']:.0f}/s), the worker's processes using "
-            f"{two['worker_cpu_ms']:.1f} ms of CPU per delivery. Deliveries not received: "
-            f"{two['lost']}; "
-            f"received more than once: {two['duplicates']}; unexpected ids: "
-            f"{two['strangers']}.",
-            "",
-        ]
+    for run in runs:
+        out += _split(run["label"], run["one"])
+    out.append("")
+    for run in runs:
+        two = run["two"]
+        if two:
+            out += [
+                f"Part 2 ({run['label']}): {two['written']} rows written by {args.burst} "
+                f"deliveries_enqueue calls in {two['writing_s']:.1f} s (one transaction); "
+                f"queueing them after the commit took {two['dispatch_s'] * 1000:.0f} ms of the "
+                f"bench process; the receiver had all {two['received']} {two['seconds']:.1f} s "
+                f"after the commit ({two['per_second']:.0f}/s), the worker's processes using "
+                f"{two['worker_cpu_ms']:.1f} ms of CPU per delivery. Not received: "
+                f"{two['lost']}; received more than once: {two['duplicates']}; unexpected "
+                f"ids: {two['strangers']}.",
+                "",
+            ]
     out += [
-        f"Seeding (services, before timing): {seeded['seconds']:.1f} s.",
+        "Seeding (services, before timing): "
+        + ", ".join(f"{r['seeded']['seconds']:.1f} s" for r in runs)
+        + ".",
         "",
     ]
     return "\n".join(out)
+
+
+def measure(args, app, receiver: Receiver, label: str, worker_env: dict) -> dict:
+    """Seed, start a worker with `worker_env` added to its environment, run both parts."""
+    seeded = seed(args.promotions, receiver)
+    app.control.purge()
+    log = ROOT / "var" / "bench-webhooks-worker.log"
+    worker = Worker(args.pool, args.concurrency, log, worker_env)
+    try:
+        worker.wait_ready(app)
+        print(f"[{label}] worker ready; load {_load():.2f}")
+        one = promotions_measure(seeded, receiver, args.timeout, args.pause)
+        lat = one["latencies"]
+        print(
+            f"[{label}] part 1: {one['received']}/{one['promotions']} received, p50 "
+            f"{_ms(lat, 50)} p95 {_ms(lat, 95)} max {_ms(lat)} ms; load {_loads(one['loads'])}"
+        )
+        seeded["part1_ids"] = set(receiver.arrivals)
+        two = None
+        if args.burst:
+            two = burst_measure(seeded, receiver, args.burst, args.timeout, worker)
+            print(
+                f"[{label}] part 2: {two['received']}/{two['written']} in "
+                f"{two['seconds']:.1f} s ({two['per_second']:.0f}/s, worker CPU "
+                f"{two['worker_cpu_ms']:.1f} ms each), lost {two['lost']}, duplicated "
+                f"{two['duplicates']}; load {_loads(two['loads'])}"
+            )
+    finally:
+        worker.stop()
+    return {"label": label, "seeded": seeded, "one": one, "two": two}
 
 
 def main() -> None:
@@ -566,6 +620,11 @@ def main() -> None:
         "--timeout", type=float, default=120, help="seconds to wait for each part's webhooks"
     )
     parser.add_argument(
+        "--compare", action="store_true",
+        help="first run both parts with a worker that opens a database connection for "
+        "every task (CELERY_DB_REUSE_MAX=0, Celery's default), then as configured",
+    )  # fmt: skip
+    parser.add_argument(
         "--no-write", action="store_true", help="print the report, leave the results file"
     )
     args = parser.parse_args()
@@ -578,32 +637,15 @@ def main() -> None:
     app.conf.task_always_eager = False
     receiver = Receiver()
     try:
-        seeded = seed(args.promotions, receiver)
-        app.control.purge()
-        worker = Worker(args.pool, args.concurrency, ROOT / "var" / "bench-webhooks-worker.log")
-        try:
-            worker.wait_ready(app)
-            print(f"worker ready (pool {args.pool}, concurrency {args.concurrency}); "
-                  f"load {_load():.2f}")  # fmt: skip
-            one = promotions_measure(seeded, receiver, args.timeout, args.pause)
-            lat = one["latencies"]
-            print(
-                f"part 1: {one['received']}/{one['promotions']} received, p50 {_ms(lat, 50)} "
-                f"p95 {_ms(lat, 95)} max {_ms(lat)} ms; load {_loads(one['loads'])}"
-            )
-            seeded["part1_ids"] = set(receiver.arrivals)
-            two = None
-            if args.burst:
-                two = burst_measure(seeded, receiver, args.burst, args.timeout, worker)
-                print(
-                    f"part 2: {two['received']}/{two['written']} in {two['seconds']:.1f} s "
-                    f"({two['per_second']:.0f}/s, worker CPU {two['worker_cpu_ms']:.1f} ms each), "
-                    f"lost {two['lost']}, duplicated "
-                    f"{two['duplicates']}; load {_loads(two['loads'])}"
+        runs = []
+        if args.compare:
+            runs.append(
+                measure(
+                    args, app, receiver, "new connection per task", {"CELERY_DB_REUSE_MAX": "0"}
                 )
-        finally:
-            worker.stop()
-        text = report(args, machine(), seeded, one, two)
+            )
+        runs.append(measure(args, app, receiver, "as configured", {}))
+        text = report(args, machine(), runs)
         print(text)
         if not args.no_write:
             RESULTS.write_text(text)
