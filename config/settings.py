@@ -276,8 +276,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A worker keeps its database connection from one task to the next, closing it every
-# CELERY_DB_REUSE_MAX tasks (0: a new connection for every task, Celery's default, whose
-# connecting was most of a webhook's delay: bench/results/webhooks.md); around each task
+# CELERY_DB_REUSE_MAX tasks (0: a new connection for every task, Celery's default, which
+# cut webhook throughput by a third: bench/results/webhooks.md); around each task
 # config/celery.py closes it when broken or older than CONN_MAX_AGE, as Django does
 # around each request.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000, minimum=0)
