@@ -5,7 +5,6 @@ sweep, as in production."""
 import time
 
 import pytest
-from kombu.exceptions import OperationalError
 
 from registry.models import Delivery, DeliveryAttempt
 from registry.tasks import deliveries_sweep, delivery_send
@@ -92,15 +91,20 @@ def test_410_disables_the_target(celery_worker, receiver, make_target, promote_n
 def test_a_promotion_while_the_broker_is_down_is_delivered_later(
     celery_worker_later, receiver, make_target, promote_now, version, monkeypatch, caplog
 ):
-    """Queueing after commit fails as it does when Redis is unreachable; the promotion
-    stands, the outbox row waits, and the sweep delivers it once a worker runs."""
-    _, secret = make_target()
+    """Queueing after commit goes to a broker address nothing listens on, so it fails as
+    it does when Redis is down; the promotion stands, the outbox row waits, and the
+    sweep delivers it once a worker runs."""
+    from config.celery import app
 
-    def broker_down(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    _, secret = make_target()
+    real_apply_async = delivery_send.apply_async
+
+    def unreachable_broker(*args, **kwargs):
+        with app.connection_for_write("redis://127.0.0.1:1/0") as dead:
+            return real_apply_async(*args, connection=dead, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(delivery_send, "apply_async", broker_down)
+        patch.setattr(delivery_send, "apply_async", unreachable_broker)
         promote_now(version)
     version.refresh_from_db()
     assert version.stage == "production"
