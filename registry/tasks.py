@@ -1,7 +1,7 @@
 from celery import shared_task
 
-from .services.deployments import deliveries_due
-from .services.deployments import delivery_send as send
+from .services.deliveries import deliveries_due
+from .services.deliveries import delivery_send as send
 
 
 @shared_task

@@ -6,6 +6,7 @@
 - schedule.py: when a failed delivery is tried again.
 - sending.py: the signed HTTP POST itself (Standard Webhooks).
 
-The state changes (creating targets, enqueueing, claiming, recording attempts) are in
-registry.services.deployments; the Celery tasks in registry.tasks only call them.
+The state changes are in registry.services.deployments (targets) and
+registry.services.deliveries (enqueueing, claiming, recording attempts); the Celery
+tasks in registry.tasks only call them.
 """

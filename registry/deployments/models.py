@@ -1,6 +1,6 @@
 """Deployment targets, their outbox rows and the log of every attempt.
 
-Written only by registry.services.deployments. A Delivery is written in the same
+Written only by registry.services.deployments and .deliveries. A Delivery is written in the same
 transaction as the stage change it announces (DESIGN invariant 6) and is then sent, and
 re-sent on the schedule in registry.deployments.schedule, until it is delivered, fails
 for good, or is exhausted; `next_attempt_at` is both when it is due and, while a worker

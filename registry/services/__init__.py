@@ -3,17 +3,19 @@ permissions and state, writes its audit event with the change, and raises a doma
 error (ValidationError, PermissionDenied, RegistryError) that leaves nothing changed."""
 
 from .cards import card_update
-from .deployment_reports import deployment_report_record
-from .deployments import (
+from .deliveries import (
     deliveries_claim,
     deliveries_due,
     deliveries_enqueue,
     delivery_redeliver,
     delivery_send,
+    deployment_target_test,
+)
+from .deployment_reports import deployment_report_record
+from .deployments import (
     deployment_target_create,
     deployment_target_rotate_secret,
     deployment_target_rotation_end,
-    deployment_target_test,
     deployment_target_update,
 )
 from .downloads import artifact_download

@@ -1,7 +1,8 @@
 """The deployment pages: targets (create, edit, rotate their secret), a target's
 deliveries, a delivery's attempts, and the buttons that redeliver or send a test event.
-Every change goes through registry.services.deployments, which decides who may; its
-refusals show as the 403 page with its message, its validation errors on the fields.
+Every change goes through registry.services (deployments, deliveries), which decide
+who may; their refusals show as the 403 page with their message, their validation
+errors on the fields.
 
 A target's secret is in the response to the POST that made it and nowhere else: those
 responses are never cached, and no other page renders the secret. A Git target has no
