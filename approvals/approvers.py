@@ -123,29 +123,6 @@ def can_approve(user, model: RegisteredModel, stage: str) -> bool:
     return user.pk in approver_ids(model, stage)
 
 
-def grants_of_user(user) -> dict[str, tuple[set[int], set[int]]]:
-    """{stage: (model ids, team ids)} the user may approve, directly or through their
-    groups (one query): what the inbox filters on."""
-    model_ct = ContentType.objects.get_for_model(RegisteredModel)
-    team_ct = ContentType.objects.get_for_model(Team)
-    codenames = [codename(s, RegisteredModel) for s in STAGES] + [codename(s, Team) for s in STAGES]
-    base = Q(permission__codename__in=codenames, content_type__in=[model_ct, team_ct])
-    rows = (
-        UserObjectPermission.objects.filter(base, user=user)
-        .values_list("permission__codename", "content_type_id", "object_pk")
-        .union(
-            GroupObjectPermission.objects.filter(base, group__user=user).values_list(
-                "permission__codename", "content_type_id", "object_pk"
-            )
-        )
-    )
-    out: dict[str, tuple[set[int], set[int]]] = {s: (set(), set()) for s in STAGES}
-    for code, ct_id, pk in rows:
-        stage = code.split("_")[1]
-        out[stage][0 if ct_id == model_ct.pk else 1].add(int(pk))
-    return out
-
-
 def approver_names_by_stage(model: RegisteredModel) -> dict[str, list[str]]:
     """{stage: sorted usernames} of the active users who may approve `model` into each
     stage, directly or through a group, on the model or team-wide (one query): what the

@@ -203,18 +203,47 @@ def seed() -> dict:
     return {"seconds": seconds}
 
 
+def _grants_of_user(user) -> dict[str, tuple[set[int], set[int]]]:
+    """{stage: (model ids, team ids)} the user may approve: the grants query the inbox
+    ran at d2b1874 (approvals.approvers.grants_of_user then), part of `_before`."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    from approvals.approvers import STAGES, codename
+    from registry.models import RegisteredModel, Team
+
+    model_ct = ContentType.objects.get_for_model(RegisteredModel)
+    team_ct = ContentType.objects.get_for_model(Team)
+    codenames = [codename(s, RegisteredModel) for s in STAGES] + [codename(s, Team) for s in STAGES]
+    base = Q(permission__codename__in=codenames, content_type__in=[model_ct, team_ct])
+    rows = (
+        UserObjectPermission.objects.filter(base, user=user)
+        .values_list("permission__codename", "content_type_id", "object_pk")
+        .union(
+            GroupObjectPermission.objects.filter(base, group__user=user).values_list(
+                "permission__codename", "content_type_id", "object_pk"
+            )
+        )
+    )
+    out: dict[str, tuple[set[int], set[int]]] = {s: (set(), set()) for s in STAGES}
+    for code, ct_id, pk in rows:
+        stage = code.split("_")[1]
+        out[stage][0 if ct_id == model_ct.pk else 1].add(int(pk))
+    return out
+
+
 def _before(user):
     """The inbox query as it was on main at d2b1874, timed beside the current one in the
     same run: the team grant as a join to every model, 100 rows in creation order, the
     count a second pass over the same filter."""
     from django.db.models import Exists, OuterRef, Q
 
-    from approvals.approvers import grants_of_user
     from approvals.models import PENDING_STATES, Policy, Review, TransitionRequest
     from registry.models import ModelVersion
 
     scope, any_grant = Q(), False
-    for stage, (model_ids, team_ids) in grants_of_user(user).items():
+    for stage, (model_ids, team_ids) in _grants_of_user(user).items():
         if model_ids or team_ids:
             any_grant = True
             scope |= Q(to_stage=stage) & (
