@@ -443,3 +443,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+# --- Catalog search (registry/search/bounded.py; README "Search") ---------------------
+# Up to this many matches, totals and facet counts are exact; beyond it they are
+# estimated from a random sample of about SEARCH_SAMPLE_SIZE matches (the total within
+# ±5 % at 95 % confidence; a selected facet's own counts from half as many), and the
+# page says "about".
+SEARCH_EXACT_LIMIT = env_int("SEARCH_EXACT_LIMIT", 1000, minimum=1000)
+SEARCH_SAMPLE_SIZE = env_int("SEARCH_SAMPLE_SIZE", 2000, minimum=1600)
+# Relevance ranks this many of the matches best by the static order (stage, recency,
+# versions), after the name matches; the rest follow in the static order.
+SEARCH_RANK_CANDIDATES = env_int("SEARCH_RANK_CANDIDATES", 300, minimum=25)
+# "Count exactly" runs under this statement timeout.
+SEARCH_EXACT_TIMEOUT_SECONDS = env_int("SEARCH_EXACT_TIMEOUT_SECONDS", 5, minimum=1)

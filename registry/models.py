@@ -126,6 +126,9 @@ class RegisteredModel(models.Model):
     )
     tag_list = models.JSONField(default=list, editable=False)  # copy of `tags`, for facets
     search_text = models.TextField(blank=True, editable=False)
+    # The catalog's static order (stage, last update, versions, id), kept by a
+    # PostgreSQL trigger (migration 0014); ranking takes its candidates from its top.
+    search_key = models.BigIntegerField(null=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:

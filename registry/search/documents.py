@@ -12,7 +12,6 @@ from django.contrib.postgres.search import SearchVector
 from django.db import connection
 
 from ..models import ModelCard, RegisteredModel
-from .facet_cache import catalog_changed
 
 SEARCH_CONFIG = "english"
 # The search document: large, and read by the catalog's SQL only, never by a page.
@@ -37,9 +36,7 @@ def search_document(model: RegisteredModel, *, tags: Iterable[str], card_text: s
 
 
 def search_refresh(model: RegisteredModel) -> None:
-    """Recompute one model's search text (and vector on PostgreSQL); the catalog's
-    cached facet counts are dropped on commit."""
-    catalog_changed()
+    """Recompute one model's search text (and vector on PostgreSQL)."""
     tags = list(model.tags.values_list("name", flat=True))
     card = ModelCard.objects.filter(version__model=model).order_by("-version__number").first()
     text = search_document(model, tags=tags, card_text=card.text() if card else "")

@@ -1,15 +1,18 @@
 """The catalog search: one page of models with facet counts, in a fixed number of
-queries whatever the size of the catalog."""
+queries and bounded work whatever the size of the catalog."""
 
+import math
+from dataclasses import replace
+
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 
 from ..models import RegisteredModel
+from .bounded import ExactCountTimeout, search_bounded
 from .documents import HEAVY_MODEL_FIELDS, is_postgres
-from .facet_cache import unfiltered_facets
-from .facets import catalog_facets, facet_counts, facet_values, listed, totals
+from .facets import catalog_facets, facet_values, listed, totals
 from .matching import filtered, ordered
-from .one_pass import search_in_one_pass
-from .query import CatalogQuery, CatalogResult
+from .query import MAX_RESULTS, CatalogQuery, CatalogResult
 
 
 class _KnownCountPaginator(Paginator):
@@ -24,42 +27,83 @@ class _KnownCountPaginator(Paginator):
         return self._known_count
 
 
+class _BoundedPage(Page):
+    """A page whose total may be an estimate: whether another page follows is known
+    (one id more than a page was read), not derived from the total."""
+
+    def __init__(self, object_list, number, paginator, *, has_next: bool):
+        super().__init__(object_list, number, paginator)
+        self._has_next = has_next
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _num_pages_within_window(total: int, per_page: int) -> int:
+    return max(1, min(math.ceil(total / per_page), MAX_RESULTS // per_page))
+
+
+class _BoundedPaginator(_KnownCountPaginator):
+    @property
+    def num_pages(self) -> int:
+        return _num_pages_within_window(self.count, self.per_page)
+
+
 def catalog_search(query: CatalogQuery) -> CatalogResult:
     """One page of the catalog with facet counts; rows carry their tags in `tag_list`.
 
-    PostgreSQL with a query or filters: one pass over the matches (facets, total, tags,
-    page ids), the page's rows by id and team names; without a text query, one more
-    query per selected scalar facet. The unfiltered catalog's facets (the landing
-    page, a scan of every model) are cached for UNFILTERED_FACETS_SECONDS; its page
-    walks the (name, id) index.
+    PostgreSQL: `bounded.search_bounded` (three statements at most, the work bounded
+    whatever the number of matches; estimates beyond SEARCH_EXACT_LIMIT matches), then
+    the page's rows by id and the facets' team names. SQLite (the embedded setup, a
+    small catalog): exact counts and a sorted page through the ORM.
     """
     rows = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
-    if is_postgres() and (query.q or query.filters):
-        offset = (query.page - 1) * query.per_page
-        shared, total, ids, tag_total = search_in_one_pass(query, offset)
-        paginator = _KnownCountPaginator([], query.per_page, count=total)
-        number = paginator.validate_number(query.page) if total else 1
-        if number != query.page:  # past the last page: show the last one, as get_page does
-            _, _, ids, _ = search_in_one_pass(query, (number - 1) * query.per_page)
-        by_id = rows.in_bulk(ids)
-        page = Page([by_id[i] for i in ids if i in by_id], number, paginator)
-        counts = shared if query.q else facet_counts(query, shared, total)[0]
-        facets = facet_values(query, counts)
+    if is_postgres():
+        exact_error = ""
+        try:
+            found = search_bounded(query)
+        except ExactCountTimeout:
+            exact_error = (
+                f"Counting exactly took longer than {settings.SEARCH_EXACT_TIMEOUT_SECONDS} s"
+                " and was stopped; the figures below are estimates. Narrow the search to"
+                " count it exactly."
+            )
+            query = replace(query, exact=False)
+            found = search_bounded(query)
+        if not found.ids and query.page > 1 and found.total_is_exact and found.total:
+            # Past the last page: show the last one, as get_page does.
+            last = _num_pages_within_window(found.total, query.per_page)
+            query = replace(query, page=min(query.page, last))
+            found = search_bounded(query)
+        paginator = _BoundedPaginator([], query.per_page, count=found.total)
+        by_id = rows.in_bulk(found.ids)
+        page = _BoundedPage(
+            [by_id[i] for i in found.ids if i in by_id],
+            query.page,
+            paginator,
+            has_next=found.has_next,
+        )
+        facets = facet_values(query, found.counts)
+        for facet, values in facets.items():
+            for value in values:
+                value.exact = found.facet_exact[facet]
         return CatalogResult(
             query=query,
             page=page,
             facets=listed(query, facets),
-            facet_totals=totals(facets, tag_total),
+            facet_totals=totals(facets, found.tag_total),
+            total_is_exact=found.total_is_exact,
+            facets_are_exact=all(found.facet_exact.values()),
+            facet_exact=found.facet_exact,
+            exact_error=exact_error,
         )
 
-    if query.q or query.filters:
-        facets, facet_totals, total = catalog_facets(query)
-    else:
-        facets, facet_totals, _ = unfiltered_facets(lambda: catalog_facets(query))
-        # The total is always fresh: a stale one could hide the newest models' page.
-        total = RegisteredModel.objects.count()
+    facets, facet_totals, total = catalog_facets(query)
     qs = ordered(filtered(query, rows=rows), query)
-    page = _KnownCountPaginator(qs, query.per_page, count=total).get_page(query.page)
+    page = _BoundedPaginator(qs, query.per_page, count=total).get_page(query.page)
     return CatalogResult(
         query=query, page=page, facets=listed(query, facets), facet_totals=facet_totals
     )

@@ -1,13 +1,11 @@
 """Facet counts: how many matches carry each team, stage, license, classification,
 framework and tag, turned into the labelled values a page lists."""
 
-from django.db import connection
 from django.db.models import Count, QuerySet
 
 from ..choices import DataClassification, Framework
 from ..models import Tag, Team
 from ..stages import Stage
-from .documents import is_postgres
 from .matching import filtered
 from .query import FACETS, CatalogQuery, FacetValue
 
@@ -53,21 +51,11 @@ def read_grouping_sets(facets: list[str], rows) -> tuple[dict[str, dict], int]:
 
 
 def _grouped_counts(qs: QuerySet, facets: list[str]) -> tuple[dict[str, dict], int]:
-    """Counts per value of each scalar facet over `qs`, plus the total.
-
-    On PostgreSQL this is one scan with GROUPING SETS; elsewhere one query per facet.
-    """
-    columns = [SCALAR_FACETS[f][0] for f in facets]
-    if is_postgres():
-        inner, params = qs.order_by().values(*columns or ["pk"]).query.sql_with_params()
-        select, sets = grouping_sets(columns)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {select} FROM ({inner}) AS m GROUP BY GROUPING SETS ({sets})", params
-            )
-            return read_grouping_sets(facets, cursor.fetchall())
+    """Counts per value of each scalar facet over `qs`, plus the total (SQLite: the
+    embedded catalog is small; PostgreSQL counts in registry.search.bounded)."""
     counts: dict[str, dict] = {}
-    for facet, column in zip(facets, columns, strict=True):
+    for facet in facets:
+        column = SCALAR_FACETS[facet][0]
         rows = qs.order_by().values(column).annotate(n=Count("pk"))
         counts[facet] = {r[column]: r["n"] for r in rows}
     return counts, qs.count()
@@ -76,18 +64,6 @@ def _grouped_counts(qs: QuerySet, facets: list[str]) -> tuple[dict[str, dict], i
 def _tag_counts(qs: QuerySet, limit: int) -> tuple[dict[str, int], int]:
     """The `limit` most frequent tags of `qs` with their counts, and the number of
     distinct tags."""
-    if is_postgres():
-        inner, params = qs.order_by().values("tag_list").query.sql_with_params()
-        sql = f"""
-            WITH tg AS (SELECT tag, COUNT(*) AS n FROM ({inner}) AS m,
-                        jsonb_array_elements_text(m.tag_list) AS tag GROUP BY tag)
-            SELECT (SELECT json_agg(t) FROM (SELECT * FROM tg ORDER BY n DESC, tag LIMIT %s) t),
-                   (SELECT COUNT(*) FROM tg)
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*params, limit])
-            rows, total = cursor.fetchone()
-        return {r["tag"]: r["n"] for r in rows or []}, total
     tags = Tag.objects.filter(models__in=qs.values("pk"))
     rows = tags.values("name").annotate(n=Count("pk")).order_by("-n", "name")[:limit]
     return {r["name"]: r["n"] for r in rows}, tags.values("name").distinct().count()

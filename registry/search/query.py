@@ -21,6 +21,9 @@ FACETS = ("team", "stage", "license", "classification", "framework", "tag")
 MAX_PER_PAGE = 100
 # Deeper pages than any catalog has; keeps the SQL offset far inside bigint.
 MAX_PAGE = 100_000
+# Results a search pages through (as Elasticsearch's max_result_window): a page past
+# them is the last one within them. Deep offsets cost work that grows with the offset.
+MAX_RESULTS = 10_000
 
 
 @dataclass
@@ -32,6 +35,10 @@ class CatalogQuery:
     per_page: int = 25
     # Facets listed in full (up to FACET_MAX values) instead of their top FACET_LIMIT.
     show_all: tuple[str, ...] = ()
+    # Exact totals and facet counts whatever the number of matches ("count exactly").
+    exact: bool = False
+    # Where the estimates' sample window starts (tests); None: derived from the query.
+    sample_start: int | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "CatalogQuery":
@@ -54,7 +61,17 @@ class CatalogQuery:
             per_page = min(MAX_PER_PAGE, max(1, int(params.get("per_page") or 25)))
         except (TypeError, ValueError):
             per_page = 25
-        return cls(q=q, filters=filters, sort=sort, page=page, per_page=per_page)
+        page = min(page, max(1, MAX_RESULTS // per_page))
+        exact = (params.get("exact") or "").lower() in ("1", "true", "yes")
+        return cls(q=q, filters=filters, sort=sort, page=page, per_page=per_page, exact=exact)
+
+
+def rounded(n: int) -> int:
+    """An estimate as a page shows it: two significant digits (15,512 -> 16,000)."""
+    if n < 100:
+        return n
+    step = 10 ** (len(str(n)) - 2)
+    return (n + step // 2) // step * step
 
 
 @dataclass
@@ -63,6 +80,8 @@ class FacetValue:
     label: str
     count: int
     selected: bool
+    # False when `count` is an estimate from a sample (rounded on pages).
+    exact: bool = True
 
 
 @dataclass
@@ -72,6 +91,13 @@ class CatalogResult:
     facets: dict[str, list[FacetValue]]
     # How many distinct values each facet has among the matches (listed or not).
     facet_totals: dict[str, int] = field(default_factory=dict)
+    # False when the total (and page count) is an estimate from a sample.
+    total_is_exact: bool = True
+    # False when any facet count is an estimate; per facet in `facet_exact`.
+    facets_are_exact: bool = True
+    facet_exact: dict[str, bool] = field(default_factory=dict)
+    # Why exact counts were asked for and not given (the statement timeout).
+    exact_error: str = ""
 
     @property
     def total(self) -> int:

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..choices import DataClassification, Framework
 from ..markdown import render_markdown
+from ..search import rounded
 from ..stages import STAGE_LABELS
 
 register = template.Library()
@@ -89,6 +90,12 @@ def timestamp(value: datetime | None, style: str = "minutes") -> SafeString | st
         f'<time datetime="{local.isoformat()}" title="{minutes} {escape(local.tzname())}">'
         f"{text}</time>"
     )
+
+
+@register.filter
+def estimate(value: int) -> str:
+    """An estimated count, rounded to two significant digits: "15,000"."""
+    return f"{rounded(value):,}"
 
 
 @register.filter(name="markdown")

@@ -96,6 +96,31 @@ def _active_filters(request, groups) -> list[dict[str, str]]:
     ]
 
 
+def _with(params, **changes) -> str:
+    """The current query string with some parameters set (or, given None, removed)."""
+    params = params.copy()
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value is not None:
+            params[name] = value
+    return params.urlencode()
+
+
+def _page_range(result: CatalogResult):
+    """Page links: all of them (elided) for an exact total; for an estimate, the pages
+    up to the next one only, since the last page's number is itself an estimate."""
+    page = result.page
+    if result.total_is_exact:
+        return page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    last = page.number + 1 if page.has_next() else page.number
+    numbers = list(range(max(1, page.number - 2), last + 1))
+    if numbers[0] > 1:
+        numbers = [1, *([page.paginator.ELLIPSIS] if numbers[0] > 2 else []), *numbers]
+    if page.has_next():
+        numbers.append(page.paginator.ELLIPSIS)
+    return numbers
+
+
 @login_required
 def catalog(request):
     query = CatalogQuery.from_params(request.GET)
@@ -117,9 +142,10 @@ def catalog(request):
             "query": query,
             "result": result,
             "page": result.page,
-            "page_range": result.page.paginator.get_elided_page_range(
-                result.page.number, on_each_side=2, on_ends=1
-            ),
+            "page_range": _page_range(result),
+            "count_is_estimate": not result.total_is_exact,
+            "exact_query": _with(request.GET, exact="1"),
+            "first_page_query": _with(request.GET, page=None),
             "rows": rows,
             "facet_groups": groups,
             "active_filters": _active_filters(request, groups),

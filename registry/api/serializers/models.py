@@ -183,6 +183,14 @@ class CatalogParamsSerializer(serializers.Serializer):
     per_page = serializers.IntegerField(
         min_value=1, max_value=MAX_PER_PAGE, required=False, help_text="Default 25."
     )
+    exact = serializers.BooleanField(
+        required=False,
+        help_text=(
+            "Count exactly: `count` and every facet count exact whatever the number of "
+            "matches (slower; stopped after SEARCH_EXACT_TIMEOUT_SECONDS, with estimates "
+            "and `exact_error` instead)."
+        ),
+    )
 
     @classmethod
     def check(cls, params) -> None:
@@ -206,7 +214,10 @@ class CatalogParamsSerializer(serializers.Serializer):
 class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField()
     label = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text="Matches with this value; an estimate when the facet's entry in "
+        "`facets_exact` is false."
+    )
     selected = serializers.BooleanField()
 
 
@@ -227,7 +238,29 @@ class PageSerializer(serializers.Serializer):
     previous = serializers.IntegerField(allow_null=True, help_text="Previous page number.")
 
 
+class FacetsExactSerializer(serializers.Serializer):
+    team = serializers.BooleanField()
+    stage = serializers.BooleanField()
+    license = serializers.BooleanField()
+    classification = serializers.BooleanField()
+    framework = serializers.BooleanField()
+    tag = serializers.BooleanField()
+
+
 class CatalogPageSerializer(PageSerializer):
+    count_is_exact = serializers.BooleanField(
+        help_text=(
+            "False when more models match than SEARCH_EXACT_LIMIT (default 1,000): `count` "
+            "(and `num_pages`) is then an estimate from a random sample of the matches, "
+            "within ±5 % at 95 % confidence. Ask `exact=true` for an exact count."
+        )
+    )
+    facets_exact = FacetsExactSerializer(
+        help_text="Per facet: whether its counts are exact (false: estimated from a sample)."
+    )
+    exact_error = serializers.CharField(
+        help_text="Why `exact=true` was not honoured (it took too long); empty otherwise."
+    )
     sort = serializers.ChoiceField(choices=list(SORTS))
     results = RegisteredModelSerializer(many=True)
     facets = FacetsSerializer(help_text="Counts per value, ignoring the facet's own filter.")

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from ... import services
 from ...models import Team
 from ...permissions import prefetch_edit_permissions
-from ...search import CatalogQuery, catalog_search
+from ...search import FACETS, CatalogQuery, catalog_search
 from ...selectors import model_get
 from ..errors import error_responses
 from ..openapi import MODEL_NAME_PATTERN
@@ -81,6 +81,9 @@ class ModelListView(APIView):
         prefetch_edit_permissions(request.user, models)
         data = {
             "count": page.paginator.count,
+            "count_is_exact": result.total_is_exact,
+            "facets_exact": {name: result.facet_exact.get(name, True) for name in FACETS},
+            "exact_error": result.exact_error,
             "page": page.number,
             "num_pages": page.paginator.num_pages,
             "next": page.next_page_number() if page.has_next() else None,

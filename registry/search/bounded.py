@@ -1,0 +1,399 @@
+"""PostgreSQL: one catalog page whose work does not grow with the number of matches.
+
+Three statements, whatever the query:
+
+1. **Pilot.** For each count the page needs (the matches; for each selected scalar
+   facet, the matches under every other filter, whose values the facet lists), count
+   the first SEARCH_EXACT_LIMIT + 1 rows, and the rows in a fixed 1/64 sample.
+2. **Counts and page.** A count set with at most SEARCH_EXACT_LIMIT rows is counted
+   exactly. A larger one is counted on a uniform random sample of about
+   SEARCH_SAMPLE_SIZE of its rows, scaled up, and marked as an estimate. The same
+   statement picks the page's ids (see `_page_sql` for the relevance order).
+3. **The rest**, only when a page reaches past the ranked rows.
+
+The sample: every model has a fixed pseudo-random key, `hashint8(id) & 65535`, indexed
+(migration 0014). The rows whose key falls in a window of K of the 65,536 values are a
+uniform random sample of the matches with fraction K / 65,536, and PostgreSQL reads only
+them (a bitmap AND of the text index and the key index). A query's window starts at a
+position derived from the query, so the same search gives the same figures.
+"""
+
+import json
+import math
+import zlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.utils import OperationalError
+
+from .documents import SEARCH_CONFIG
+from .facets import SCALAR_FACETS, grouping_sets, read_grouping_sets, tag_limit
+from .query import MAX_RESULTS, SORT_COLUMNS, CatalogQuery
+
+TABLE = "registry_registeredmodel"
+KEYS = 65536
+SAMPLE_KEY = "(hashint8(id) & 65535)"
+PILOT_KEYS = KEYS // 64
+# Name matches ranked first: at most NAME_HITS of the first NAME_SCAN names that start
+# with the query's words, in name order.
+NAME_HITS = 50
+NAME_SCAN = 100
+
+
+class ExactCountTimeout(Exception):
+    """Counting exactly took longer than SEARCH_EXACT_TIMEOUT_SECONDS."""
+
+
+@dataclass
+class Condition:
+    sql: str = "TRUE"
+    params: list = field(default_factory=list)
+
+    def and_(self, sql: str, params: list | None = None) -> "Condition":
+        if self.sql == "TRUE":
+            return Condition(sql, list(params or []))
+        return Condition(f"{self.sql} AND {sql}", [*self.params, *(params or [])])
+
+
+@dataclass
+class CountSet:
+    """One set of rows to count: the matches, or a selected facet's own matches."""
+
+    facet: str | None  # None: the matches themselves
+    where: Condition
+    head: int = 0  # rows counted up to the exact limit + 1
+    pilot: int = 0  # rows in the 1/64 pilot sample
+    keys: int = KEYS  # sample window width; KEYS: counted exactly
+
+    @property
+    def exact(self) -> bool:
+        return self.keys >= KEYS
+
+    @property
+    def scale(self) -> float:
+        return KEYS / self.keys
+
+    def within_limit(self) -> bool:
+        return self.head <= settings.SEARCH_EXACT_LIMIT
+
+    def estimate(self) -> int:
+        """The pilot's estimate of the number of rows."""
+        return max(self.pilot * (KEYS // PILOT_KEYS), 1)
+
+
+@dataclass
+class BoundedResult:
+    counts: dict[str, dict]
+    total: int
+    total_is_exact: bool
+    # Per facet: whether its counts are exact.
+    facet_exact: dict[str, bool]
+    ids: list[int]
+    has_next: bool
+    tag_total: int
+
+
+def _facet_condition(facet: str, values: list[str]) -> tuple[str, list]:
+    if facet == "team":
+        return "team_id IN (SELECT id FROM registry_team WHERE slug = ANY(%s))", [values]
+    if facet == "tag":
+        return "tag_list @> %s::jsonb", [json.dumps(sorted(set(values)))]
+    return f"{SCALAR_FACETS[facet][0]} = ANY(%s)", [values]
+
+
+def _tsquery() -> str:
+    return f"websearch_to_tsquery('{SEARCH_CONFIG}', %s)"
+
+
+def conditions(query: CatalogQuery, *, skip: str | None = None) -> Condition:
+    """The rows matching the query's words and every filter but `skip`'s."""
+    where = Condition()
+    if query.q:
+        where = where.and_(f"search_vector @@ {_tsquery()}", [query.q])
+    for facet, values in query.filters.items():
+        if facet != skip:
+            where = where.and_(*_facet_condition(facet, values))
+    return where
+
+
+def sample_start(query: CatalogQuery) -> int:
+    """Where the query's sample window starts: fixed per query, spread over the keys."""
+    if query.sample_start is not None:
+        return query.sample_start % KEYS
+    text = repr((query.q.lower(), sorted((k, sorted(v)) for k, v in query.filters.items())))
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % KEYS
+
+
+def _window(start: int, width: int, *, rows: int = 0, catalog: int = 0) -> tuple[str, list]:
+    """SQL keeping the rows whose sample key is in a window of `width` keys; the window
+    starts at `start`, moved back so that it does not wrap past the last key.
+
+    The window is a range of the key index (ANDed with the set's own index) unless
+    reading that range would cost more than reading the set's `rows` and skipping those
+    outside it: a key index entry costs about 1/15 of a row read (measured: 0.12 against
+    2 µs on a loaded 2-core machine), and the range holds `catalog * width / KEYS`
+    entries."""
+    start = min(start, KEYS - width)
+    share = width / KEYS
+    by_index = not rows or catalog * share < 15 * rows * (1 - share)
+    key = SAMPLE_KEY if by_index else f"({SAMPLE_KEY} + 0)"
+    return f"{key} >= %s AND {key} < %s", [start, start + width]
+
+
+def _count_sets(query: CatalogQuery) -> list[CountSet]:
+    sets = [CountSet(None, conditions(query))]
+    for facet in SCALAR_FACETS:
+        if facet in query.filters:
+            sets.append(CountSet(facet, conditions(query, skip=facet)))
+    return sets
+
+
+def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[int, int | None]:
+    """Fill each set's pilot count (its rows in a 1/64 sample) and, when that leaves it
+    unclear whether the set is within the exact limit, its head count (its first
+    SEARCH_EXACT_LIMIT + 1 rows).
+
+    Returns the catalog's size (the planner's estimate) and, for a ranked search that
+    may be over the limit, the static-order threshold above which about
+    SEARCH_RANK_CANDIDATES matches lie (see `_page_sql`): computed here, so that the
+    page's statement gets it as a value the planner can plan with."""
+    limit = settings.SEARCH_EXACT_LIMIT
+    low, high = _unclear_band()
+    size = f"(SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = '{TABLE}'::regclass)"
+    parts, params = [], []
+    window, window_params = _window(start, PILOT_KEYS)
+    for i, s in enumerate(sets):
+        pilot = f"(SELECT count(*) FROM {TABLE} WHERE {s.where.sql} AND {window})"
+        head = f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {s.where.sql} LIMIT %s) AS h)"
+        threshold = "NULL"
+        if i == 0 and ranked:
+            reach = f"ceil(%s * {size} / (c * {KEYS // PILOT_KEYS}.0))::bigint"
+            threshold = (
+                f"CASE WHEN c >= %s THEN (SELECT search_key FROM {TABLE}"
+                f" ORDER BY search_key DESC OFFSET {reach} LIMIT 1) END"
+            )
+        parts.append(
+            f"(SELECT ARRAY[c, CASE WHEN c BETWEEN %s AND %s THEN {head} END, {threshold}]"
+            f" FROM {pilot} AS p(c))"
+        )
+        params += [low, high, *s.where.params, limit + 1]
+        if threshold != "NULL":
+            params += [low, settings.SEARCH_RANK_CANDIDATES]
+        params += [*s.where.params, *window_params]
+    parts.append(size + "::bigint")
+    cursor.execute("SELECT " + ", ".join(parts), params)
+    row = cursor.fetchone()
+    for s, (pilot, head, _) in zip(sets, row[:-1], strict=True):
+        s.pilot = pilot
+        s.head = head if head is not None else (0 if pilot < low else limit + 1)
+    return row[-1], row[0][2]
+
+
+def _unclear_band() -> tuple[int, int]:
+    """Pilot counts for which a set may hold more or fewer rows than the exact limit.
+
+    Below `low`, the set is within the limit with near certainty (it is then counted
+    exactly, and an unlucky larger set is merely counted exactly too); above `high`, it
+    is certainly over it (a pilot count is a binomial draw with mean rows / 64)."""
+    expected = settings.SEARCH_EXACT_LIMIT / (KEYS // PILOT_KEYS)
+    return max(0, int(expected / 3)), int(expected * 3)
+
+
+def _choose_windows(sets: list[CountSet], exact: bool) -> None:
+    """Exact counting for sets within the limit; a sample window for the others, sized
+    for about SEARCH_SAMPLE_SIZE rows for the matches (whose total must be within ±5 %)
+    and half that for a selected facet's own counts (which only order its values)."""
+    for i, s in enumerate(sets):
+        if exact or s.within_limit():
+            s.keys = KEYS
+            continue
+        target = settings.SEARCH_SAMPLE_SIZE if i == 0 else settings.SEARCH_SAMPLE_SIZE // 2
+        s.keys = min(KEYS, math.ceil(KEYS * target / s.estimate()))
+
+
+def _sampled(s: CountSet, start: int, columns: list[str], catalog: int) -> tuple[str, list]:
+    select = ", ".join(columns)
+    if s.exact:
+        return f"SELECT {select} FROM {TABLE} WHERE {s.where.sql}", list(s.where.params)
+    window, params = _window(start, s.keys, rows=s.estimate(), catalog=catalog)
+    return (
+        f"SELECT {select} FROM {TABLE} WHERE {s.where.sql} AND {window}",
+        [*s.where.params, *params],
+    )
+
+
+def _page_sql(query: CatalogQuery, main: CountSet, threshold: int | None) -> tuple[str, list]:
+    """SQL for the page's ids (one more than a page, to know whether another follows).
+
+    Relevance, without touching every match:
+      1. names: models whose lower-case name starts with the query's words joined by
+         "-" (the exact name first), from the name index: at most NAME_HITS of the
+         first NAME_SCAN such names;
+      2. candidates: within the exact limit, every match; beyond it, the matches at
+         the top of the static order (stage, last update, versions: `search_key`) down
+         to `threshold`, chosen so that about SEARCH_RANK_CANDIDATES lie above it;
+         ranked by text relevance (ts_rank: name words weigh more than description
+         words), then the static order;
+      3. the rest of the matches, in the static order (`_rest_ids`).
+    Other sorts read the matches in their index's order.
+    Returns the SQL of the CTEs `p` (the page's ids) and `ranked`, with its params.
+    """
+    offset = (query.page - 1) * query.per_page
+    where = main.where
+    if not (query.sort == "relevance" and query.q):
+        column = SORT_COLUMNS.get(query.sort, "name")
+        order = f"{column.lstrip('-')}{' DESC' if column.startswith('-') else ''}, id"
+        sql = (
+            f"p AS (SELECT id FROM {TABLE} WHERE {where.sql} ORDER BY {order} LIMIT %s OFFSET %s),"
+            " ranked AS (SELECT NULL::bigint AS id WHERE FALSE)"
+        )
+        return sql, [*where.params, query.per_page + 1, offset]
+    words = "-".join("".join(c for c in w if c.isalnum()) for w in query.q.lower().split())
+    words = "-".join(w for w in words.split("-") if w)
+    # Names starting with `words`: between it and it with its last character's successor
+    # (byte order, as the pattern index on lower(name) sorts); nothing when it is empty.
+    upper = words[:-1] + chr(ord(words[-1]) + 1) if words else ""
+    sql = f"""
+        n AS (SELECT r.id, r.search_key, lower(r.name) = %s AS exact
+              FROM (SELECT id FROM {TABLE} WHERE lower(name) ~>=~ %s AND lower(name) ~<~ %s
+                    ORDER BY lower(name) USING ~<~ LIMIT {NAME_SCAN}) AS named
+              JOIN {TABLE} AS r ON r.id = named.id
+              WHERE {where.sql}
+              ORDER BY lower(r.name) LIMIT {NAME_HITS}),
+        c AS (SELECT id, search_key, ts_rank(search_vector, {_tsquery()}) AS rank FROM {TABLE}
+              WHERE {where.sql} AND search_key >= %s),
+        ranked AS (
+            SELECT id, 0 AS part,
+                   ROW_NUMBER() OVER (ORDER BY exact DESC, search_key DESC) AS k FROM n
+            UNION ALL
+            SELECT id, 1, ROW_NUMBER() OVER (ORDER BY rank DESC, search_key DESC) FROM c
+            WHERE id NOT IN (SELECT id FROM n)),
+        p AS (SELECT id FROM ranked ORDER BY part, k LIMIT %s OFFSET %s)
+    """
+    params = [
+        words,
+        words,
+        upper,
+        *where.params,
+        query.q,
+        *where.params,
+        -1 if threshold is None else threshold,
+        query.per_page + 1,
+        offset,
+    ]
+    return sql, params
+
+
+def _rest_ids(cursor, main, threshold: int, ranked_ids, skip: int, limit: int) -> list[int]:
+    """Matches below the ranked ones, in the static order."""
+    sql = (
+        f"SELECT id FROM {TABLE} WHERE {main.where.sql}"
+        " AND search_key < %s AND NOT (id = ANY(%s))"
+        " ORDER BY search_key DESC LIMIT %s OFFSET %s"
+    )
+    cursor.execute(sql, [*main.where.params, threshold, ranked_ids, limit, skip])
+    return [r[0] for r in cursor.fetchall()]
+
+
+def search_bounded(query: CatalogQuery) -> BoundedResult:
+    """Counts, facet counts and one page of ids for a query, in bounded work.
+
+    With `query.exact`, every count is exact, under SEARCH_EXACT_TIMEOUT_SECONDS
+    (ExactCountTimeout past it)."""
+    if query.exact:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                timeout = settings.SEARCH_EXACT_TIMEOUT_SECONDS * 1000
+                cursor.execute(f"SET LOCAL statement_timeout = {int(timeout)}")
+                return _search(cursor, query)
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+                raise ExactCountTimeout from error
+            raise
+    with connection.cursor() as cursor:
+        return _search(cursor, query)
+
+
+def _search(cursor, query: CatalogQuery) -> BoundedResult:
+    start = sample_start(query)
+    sets = _count_sets(query)
+    ranked = query.sort == "relevance" and bool(query.q)
+    catalog_size, threshold = _pilot(cursor, sets, start, ranked=ranked)
+    _choose_windows(sets, query.exact)
+    main = sets[0]
+    if main.within_limit():
+        threshold = None  # every match is a candidate
+    shared = [f for f in SCALAR_FACETS if f not in query.filters]
+    columns = [SCALAR_FACETS[f][0] for f in shared]
+
+    ctes, params = [], []
+    sql, p = _sampled(main, start, ["id", "tag_list", *columns], catalog_size)
+    ctes.append(f"m AS MATERIALIZED ({sql})")
+    params += p
+    select, grouping = grouping_sets(columns)
+    ctes.append(f"f AS (SELECT {select} FROM m GROUP BY GROUPING SETS ({grouping}))")
+    ctes.append(
+        "tg AS (SELECT tag, COUNT(*) AS n FROM m, jsonb_array_elements_text(m.tag_list) AS tag"
+        " GROUP BY tag)"
+    )
+    ctes.append("t AS (SELECT * FROM tg ORDER BY n DESC, tag LIMIT %s)")
+    params.append(tag_limit(query))
+    own = []
+    for i, s in enumerate(sets[1:], start=1):
+        column = SCALAR_FACETS[s.facet][0]
+        sql, p = _sampled(s, start, [column], catalog_size)
+        ctes.append(f"o{i} AS (SELECT %s AS facet, {column}::text AS value, COUNT(*) AS n"
+                    f" FROM ({sql}) AS x GROUP BY {column})")  # fmt: skip
+        params += [s.facet, *p]
+        own.append(f"SELECT * FROM o{i}")
+    page_sql, page_params = _page_sql(query, main, threshold)
+    ctes.append(page_sql.strip().rstrip(","))
+    params += page_params
+    own_sql = " UNION ALL ".join(own) or "SELECT NULL AS facet, NULL AS value, 0 AS n WHERE FALSE"
+    cursor.execute(
+        f"WITH {', '.join(ctes)}, o AS ({own_sql}) "
+        "SELECT (SELECT json_agg(f) FROM f), (SELECT json_agg(t) FROM t),"
+        " (SELECT COUNT(*) FROM tg), (SELECT json_agg(o) FROM o),"
+        " ARRAY(SELECT id FROM p), (SELECT COUNT(*) FROM ranked),"
+        " ARRAY(SELECT id FROM ranked)",
+        params,
+    )
+    facet_rows, tag_rows, tag_total, own_rows, ids, ranked_count, ranked_ids = cursor.fetchone()
+
+    scale = main.scale
+    rows = [(*(r[c] for c in columns), r["g"], _scaled(r["n"], scale)) for r in facet_rows or []]
+    counts, total = read_grouping_sets(shared, rows)
+    for facet in SCALAR_FACETS:
+        counts.setdefault(facet, {})
+    counts["tag"] = {r["tag"]: _scaled(r["n"], scale) for r in tag_rows or []}
+    by_facet = {s.facet: s for s in sets[1:]}
+    for r in own_rows or []:
+        value = int(r["value"]) if r["facet"] == "team" else r["value"]
+        counts[r["facet"]][value] = _scaled(r["n"], by_facet[r["facet"]].scale)
+    ids = list(ids or [])
+    offset = (query.page - 1) * query.per_page
+    if ranked and threshold is not None and len(ids) <= query.per_page:
+        # The page reaches past the ranked rows: continue in the static order.
+        skip = max(0, offset - ranked_count)
+        ids += _rest_ids(
+            cursor, main, threshold, list(ranked_ids or []), skip,
+            query.per_page + 1 - len(ids),
+        )  # fmt: skip
+    has_next = len(ids) > query.per_page and offset + query.per_page < MAX_RESULTS
+    return BoundedResult(
+        counts=counts,
+        total=total,
+        total_is_exact=main.exact,
+        facet_exact={
+            facet: by_facet[facet].exact if facet in by_facet else main.exact
+            for facet in (*SCALAR_FACETS, "tag")
+        },
+        ids=ids[: query.per_page],
+        has_next=has_next,
+        tag_total=tag_total or 0,
+    )
+
+
+def _scaled(n: int, scale: float) -> int:
+    return n if scale == 1 else round(n * scale)
