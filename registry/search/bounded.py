@@ -168,7 +168,7 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
         head = f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {s.where.sql} LIMIT %s) AS h)"
         threshold = "NULL"
         if i == 0 and ranked:
-            reach = f"ceil(%s * {size} / (c * {KEYS // PILOT_KEYS}.0))::bigint"
+            reach = f"ceil(%s * {size} / (greatest(c, 1) * {KEYS // PILOT_KEYS}.0))::bigint"
             threshold = (
                 f"CASE WHEN c >= %s THEN (SELECT search_key FROM {TABLE}"
                 f" ORDER BY search_key DESC OFFSET {reach} LIMIT 1) END"
