@@ -79,7 +79,7 @@ class CountSet:
 
     def estimate(self) -> int:
         """The pilot's estimate of the number of rows."""
-        return max(self.pilot * (KEYS // PILOT_KEYS), 1)
+        return max(self.pilot * (KEYS // PILOT_KEYS), self.head, 1)
 
 
 @dataclass
@@ -125,18 +125,19 @@ def sample_start(query: CatalogQuery) -> int:
     return zlib.crc32(text.encode("utf-8", "surrogatepass")) % KEYS
 
 
-def _window(start: int, width: int, *, rows: int = 0, catalog: int = 0) -> tuple[str, list]:
-    """SQL keeping the rows whose sample key is in a window of `width` keys; the window
-    starts at `start`, moved back so that it does not wrap past the last key.
-
-    The window is a range of the key index (ANDed with the set's own index) unless
-    reading that range would cost more than reading the set's `rows` and skipping those
-    outside it: a key index entry costs about 1/15 of a row read (measured: 0.12 against
-    2 µs on a loaded 2-core machine), and the range holds `catalog * width / KEYS`
-    entries."""
-    start = min(start, KEYS - width)
+def _by_index(width: int, rows: int, catalog: int) -> bool:
+    """Whether a sample window should be read as a range of the key index (ANDed with
+    the set's own index) rather than as a filter on all of the set's rows: a key index
+    entry costs about 1/15 of a row read (measured: 0.12 against 2 µs on a loaded
+    2-core machine), and the range holds `catalog * width / KEYS` entries."""
     share = width / KEYS
-    by_index = not rows or catalog * share < 15 * rows * (1 - share)
+    return not rows or catalog * share < 15 * rows * (1 - share)
+
+
+def _window(start: int, width: int, *, by_index: bool = True) -> tuple[str, list]:
+    """SQL keeping the rows whose sample key is in a window of `width` keys; the window
+    starts at `start`, moved back so that it does not wrap past the last key."""
+    start = min(start, KEYS - width)
     key = SAMPLE_KEY if by_index else f"({SAMPLE_KEY} + 0)"
     return f"{key} >= %s AND {key} < %s", [start, start + width]
 
@@ -200,23 +201,27 @@ def _unclear_band() -> tuple[int, int]:
     return max(0, int(expected / 3)), int(expected * 3)
 
 
-def _choose_windows(sets: list[CountSet], exact: bool) -> None:
+def _choose_windows(sets: list[CountSet], exact: bool, catalog: int) -> None:
     """Exact counting for sets within the limit; a sample window for the others, sized
     for about SEARCH_SAMPLE_SIZE rows for the matches (whose total must be within ±5 %)
-    and half that for a selected facet's own counts (which only order its values)."""
+    and half that for a selected facet's own counts (which only order its values). A
+    window that could only be read by visiting all of the set's rows is no saving: such
+    a set is counted exactly."""
     for i, s in enumerate(sets):
         if exact or s.within_limit():
             s.keys = KEYS
             continue
         target = settings.SEARCH_SAMPLE_SIZE if i == 0 else settings.SEARCH_SAMPLE_SIZE // 2
         s.keys = min(KEYS, math.ceil(KEYS * target / s.estimate()))
+        if not _by_index(s.keys, s.estimate(), catalog):
+            s.keys = KEYS
 
 
 def _sampled(s: CountSet, start: int, columns: list[str], catalog: int) -> tuple[str, list]:
     select = ", ".join(columns)
     if s.exact:
         return f"SELECT {select} FROM {TABLE} WHERE {s.where.sql}", list(s.where.params)
-    window, params = _window(start, s.keys, rows=s.estimate(), catalog=catalog)
+    window, params = _window(start, s.keys)
     return (
         f"SELECT {select} FROM {TABLE} WHERE {s.where.sql} AND {window}",
         [*s.where.params, *params],
@@ -320,7 +325,7 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     sets = _count_sets(query)
     ranked = query.sort == "relevance" and bool(query.q)
     catalog_size, threshold = _pilot(cursor, sets, start, ranked=ranked)
-    _choose_windows(sets, query.exact)
+    _choose_windows(sets, query.exact, catalog_size)
     main = sets[0]
     if main.within_limit():
         threshold = None  # every match is a candidate
@@ -328,15 +333,21 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     columns = [SCALAR_FACETS[f][0] for f in shared]
 
     ctes, params = [], []
-    sql, p = _sampled(main, start, ["id", "tag_list", *columns], catalog_size)
+    sql, p = _sampled(main, start, ["id", "tag_list", f"{SAMPLE_KEY} AS k", *columns], catalog_size)
     ctes.append(f"m AS MATERIALIZED ({sql})")
     params += p
     select, grouping = grouping_sets(columns)
     ctes.append(f"f AS (SELECT {select} FROM m GROUP BY GROUPING SETS ({grouping}))")
+    # Tags cost most per row (each row's list is expanded): when the matches are
+    # sampled, their counts (estimates that only order the tags) come from the first
+    # quarter of the sample's window.
+    tag_keys = main.keys if main.exact else max(1, main.keys // 4)
+    tag_start = min(start, KEYS - main.keys)
     ctes.append(
         "tg AS (SELECT tag, COUNT(*) AS n FROM m, jsonb_array_elements_text(m.tag_list) AS tag"
-        " GROUP BY tag)"
+        " WHERE m.k < %s GROUP BY tag)"
     )
+    params.append(KEYS + 1 if main.exact else tag_start + tag_keys)
     ctes.append("t AS (SELECT * FROM tg ORDER BY n DESC, tag LIMIT %s)")
     params.append(tag_limit(query))
     own = []
@@ -364,9 +375,13 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     scale = main.scale
     rows = [(*(r[c] for c in columns), r["g"], _scaled(r["n"], scale)) for r in facet_rows or []]
     counts, total = read_grouping_sets(shared, rows)
+    if not main.exact and main.where.sql == "TRUE" and catalog_size > settings.SEARCH_EXACT_LIMIT:
+        # The whole catalog: the planner's row count (kept by autovacuum's ANALYZE) is
+        # a closer estimate than a sample's.
+        total = catalog_size
     for facet in SCALAR_FACETS:
         counts.setdefault(facet, {})
-    counts["tag"] = {r["tag"]: _scaled(r["n"], scale) for r in tag_rows or []}
+    counts["tag"] = {r["tag"]: _scaled(r["n"], KEYS / tag_keys) for r in tag_rows or []}
     by_facet = {s.facet: s for s in sets[1:]}
     for r in own_rows or []:
         value = int(r["value"]) if r["facet"] == "team" else r["value"]

@@ -1,0 +1,82 @@
+"""What the catalog page and the API say when counts are estimates (registry/search/
+bounded.py): "about", "~", a "Count exactly" link that gives exact figures, and a clear
+message when counting exactly takes too long. The exact limit and the sample size are
+set low, so that 24 models are "many"."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from registry.search import bounded
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+CATALOG = reverse("registry:catalog")
+
+
+@pytest.fixture
+def many(is_postgres, settings, make_model):
+    if not is_postgres:
+        pytest.skip("estimates are PostgreSQL's (the embedded SQLite catalog counts exactly)")
+    settings.SEARCH_EXACT_LIMIT = 10
+    settings.SEARCH_SAMPLE_SIZE = 8
+    for i in range(24):
+        make_model(name=f"scorer-{i:02d}", license="MIT" if i % 4 else "proprietary")
+
+
+def result_count(response) -> str:
+    html = response.content.decode()
+    match = re.search(r'<p id="result-count">(.*?)</p>', html, re.S)
+    assert match, "no result count"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def test_the_page_says_about_and_marks_estimated_facet_counts(client, many, member):
+    client.force_login(member)
+    response = client.get(CATALOG)
+    text = result_count(response)
+    assert text.startswith("about "), text
+    html = response.content.decode()
+    assert 'class="count estimate"' in html and ">~" in html
+    assert 'id="estimates-note"' in html
+    assert 'id="count-exactly"' in html and "exact=1" in html
+
+
+def test_count_exactly_shows_exact_figures(client, many, member):
+    client.force_login(member)
+    response = client.get(CATALOG, {"exact": "1"})
+    assert result_count(response).startswith("24 models")
+    html = response.content.decode()
+    assert 'class="count estimate"' not in html
+    assert 'id="counted-exactly"' in html
+    licenses = re.findall(
+        r'name="license" value="([^"]+)".*?<span class="count">(\d+)<', html, re.S
+    )
+    assert dict(licenses) == {"MIT": "18", "proprietary": "6"}
+
+
+def test_count_exactly_that_takes_too_long_says_so(client, many, member, monkeypatch):
+    real = bounded.search_bounded
+
+    def slow(query):
+        if query.exact:
+            raise bounded.ExactCountTimeout
+        return real(query)
+
+    monkeypatch.setattr("registry.search.engine.search_bounded", slow)
+    client.force_login(member)
+    response = client.get(CATALOG, {"exact": "1"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Counting exactly took longer than" in html
+    assert result_count(response).startswith("about ")
+    assert len(re.findall(r'class="model-row"', html)) == 24
+
+
+def test_a_page_past_the_last_result_says_so(client, many, member):
+    client.force_login(member)
+    response = client.get(CATALOG, {"page": "2"})
+    html = response.content.decode()
+    assert 'id="past-results"' in html and 'id="first-page"' in html
+    assert 'id="no-results"' not in html
