@@ -55,3 +55,29 @@ def test_a_search_without_matches_says_so(page, catalog, member, password):
     expect(page.locator("#no-results")).to_contain_text("No models match")
     page.click("#show-all")
     expect(page.locator("#catalog-results .model-row")).to_have_count(3)
+
+
+def test_estimated_counts_say_so_and_count_exactly_gives_exact_ones(
+    page, settings, is_postgres, make_model, member, password
+):
+    """Past the exact limit (set low here: 10), the page says "about" and "~"; the
+    "Count exactly" link gives exact figures."""
+    if not is_postgres:
+        pytest.skip("estimates are PostgreSQL's (the embedded SQLite catalog counts exactly)")
+    settings.SEARCH_EXACT_LIMIT = 10
+    settings.SEARCH_SAMPLE_SIZE = 8
+    for i in range(24):
+        make_model(name=f"scorer-{i:02d}", license="MIT" if i % 4 else "proprietary")
+    signed_in(page, member, password)
+    expect(page.locator("#result-count")).to_contain_text("about")
+    expect(page.locator("#estimates-note")).to_be_visible()
+    expect(facet_count(page, "license", "MIT")).to_have_text(re.compile(r"^~\d"))
+    screenshot(page, "catalog-estimates")
+
+    page.click("#count-exactly")
+    expect(page).to_have_url(re.compile(r"[?&]exact=1"))
+    expect(page.locator("#result-count")).to_contain_text("24 models")
+    expect(page.locator("#counted-exactly")).to_be_visible()
+    expect(facet_count(page, "license", "MIT")).to_have_text("18")
+    expect(facet_count(page, "license", "proprietary")).to_have_text("6")
+    expect(page.locator("#estimates-note")).to_have_count(0)
