@@ -4,7 +4,8 @@ Three statements, whatever the query:
 
 1. **Pilot.** For each count the page needs (the matches; for each selected scalar
    facet, the matches under every other filter, whose values the facet lists), count
-   the first SEARCH_EXACT_LIMIT + 1 rows, and the rows in a fixed 1/64 sample.
+   the rows in a small fixed sample (1/64 of the keys, fewer past ~100,000 models) and,
+   when that leaves it unclear, the first SEARCH_EXACT_LIMIT + 1 rows.
 2. **Counts and page.** A count set with at most SEARCH_EXACT_LIMIT rows is counted
    exactly. A larger one is counted on a uniform random sample of about
    SEARCH_SAMPLE_SIZE of its rows, scaled up, and marked as an estimate. The same
@@ -34,7 +35,21 @@ from .query import MAX_RESULTS, SORT_COLUMNS, CatalogQuery
 TABLE = "registry_registeredmodel"
 KEYS = 65536
 SAMPLE_KEY = "(hashint8(id) & 65535)"
+# The pilot reads the rows in a window of KEYS // 64 keys, or fewer on a catalog of
+# over ~100,000 models, so that it reads at most PILOT_ROWS rows whatever the query.
 PILOT_KEYS = KEYS // 64
+PILOT_ROWS = 1600
+# The catalog's size as the last search in this process saw it (the planner's row
+# count, which the pilot reads): sizes the next pilot's window.
+_catalog_size_seen = 0
+
+
+def _pilot_keys() -> int:
+    if not _catalog_size_seen:
+        return PILOT_KEYS
+    return max(16, min(PILOT_KEYS, KEYS * PILOT_ROWS // _catalog_size_seen))
+
+
 # Name matches ranked first: at most NAME_HITS of the first NAME_SCAN names that start
 # with the query's words, in name order.
 NAME_HITS = 50
@@ -63,7 +78,8 @@ class CountSet:
     facet: str | None  # None: the matches themselves
     where: Condition
     head: int = 0  # rows counted up to the exact limit + 1
-    pilot: int = 0  # rows in the 1/64 pilot sample
+    pilot: int = 0  # rows in the pilot sample
+    pilot_keys: int = PILOT_KEYS  # its window's width
     keys: int = KEYS  # sample window width; KEYS: counted exactly
 
     @property
@@ -79,7 +95,7 @@ class CountSet:
 
     def estimate(self) -> int:
         """The pilot's estimate of the number of rows."""
-        return max(self.pilot * (KEYS // PILOT_KEYS), self.head, 1)
+        return max(round(self.pilot * KEYS / self.pilot_keys), self.head, 1)
 
 
 @dataclass
@@ -160,16 +176,18 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
     SEARCH_RANK_CANDIDATES matches lie (see `_page_sql`): computed here, so that the
     page's statement gets it as a value the planner can plan with."""
     limit = settings.SEARCH_EXACT_LIMIT
-    low, high = _unclear_band()
+    low, high = _unclear_band(_pilot_keys())
     size = f"(SELECT greatest(reltuples, 1) FROM pg_class WHERE oid = '{TABLE}'::regclass)"
     parts, params = [], []
-    window, window_params = _window(start, PILOT_KEYS)
+    global _catalog_size_seen
+    width = _pilot_keys()
+    window, window_params = _window(start, width)
     for i, s in enumerate(sets):
         pilot = f"(SELECT count(*) FROM {TABLE} WHERE {s.where.sql} AND {window})"
         head = f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {s.where.sql} LIMIT %s) AS h)"
         threshold = "NULL"
         if i == 0 and ranked:
-            reach = f"ceil(%s * {size} / (greatest(c, 1) * {KEYS // PILOT_KEYS}.0))::bigint"
+            reach = f"ceil(%s * {size} * {width} / (greatest(c, 1) * {KEYS}.0))::bigint"
             threshold = (
                 f"CASE WHEN c >= %s THEN (SELECT search_key FROM {TABLE}"
                 f" ORDER BY search_key DESC OFFSET {reach} LIMIT 1) END"
@@ -186,18 +204,20 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
     cursor.execute("SELECT " + ", ".join(parts), params)
     row = cursor.fetchone()
     for s, (pilot, head, _) in zip(sets, row[:-1], strict=True):
-        s.pilot = pilot
+        s.pilot, s.pilot_keys = pilot, width
         s.head = head if head is not None else (0 if pilot < low else limit + 1)
+    _catalog_size_seen = row[-1]
     return row[-1], row[0][2]
 
 
-def _unclear_band() -> tuple[int, int]:
+def _unclear_band(width: int) -> tuple[int, int]:
     """Pilot counts for which a set may hold more or fewer rows than the exact limit.
 
     Below `low`, the set is within the limit with near certainty (it is then counted
     exactly, and an unlucky larger set is merely counted exactly too); above `high`, it
-    is certainly over it (a pilot count is a binomial draw with mean rows / 64)."""
-    expected = settings.SEARCH_EXACT_LIMIT / (KEYS // PILOT_KEYS)
+    is certainly over it (a pilot count is a binomial draw with mean
+    rows * width / KEYS)."""
+    expected = settings.SEARCH_EXACT_LIMIT * width / KEYS
     return max(0, int(expected / 3)), int(expected * 3)
 
 
@@ -375,9 +395,9 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     scale = main.scale
     rows = [(*(r[c] for c in columns), r["g"], _scaled(r["n"], scale)) for r in facet_rows or []]
     counts, total = read_grouping_sets(shared, rows)
-    if not main.exact and main.where.sql == "TRUE" and catalog_size > settings.SEARCH_EXACT_LIMIT:
+    if not main.exact and main.where.sql == "TRUE" and abs(catalog_size - total) < total / 10:
         # The whole catalog: the planner's row count (kept by autovacuum's ANALYZE) is
-        # a closer estimate than a sample's.
+        # a closer estimate than a sample's, unless it is stale (far from the sample's).
         total = catalog_size
     for facet in SCALAR_FACETS:
         counts.setdefault(facet, {})
