@@ -41,6 +41,9 @@ class _BoundedPage(Page):
     def next_page_number(self) -> int:
         return self.number + 1
 
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
 
 def _num_pages_within_window(total: int, per_page: int) -> int:
     return max(1, min(math.ceil(total / per_page), MAX_RESULTS // per_page))
@@ -73,7 +76,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
             )
             query = replace(query, exact=False)
             found = search_bounded(query)
-        if not found.ids and query.page > 1 and found.total_is_exact and found.total:
+        if not found.ids and query.page > 1 and found.total_is_exact:
             # Past the last page: show the last one, as get_page does.
             last = _num_pages_within_window(found.total, query.per_page)
             query = replace(query, page=min(query.page, last))

@@ -324,3 +324,11 @@ def test_the_team_list_query_count_does_not_grow(api, admin_user, django_user_mo
         user = django_user_model.objects.create_user(f"user-{i}")
         team_member_add(actor=admin_user, team=team, user=user)
     assert count_queries() == few <= 4
+
+
+def test_a_page_far_past_no_results_is_the_first_page(api, make_model):
+    make_model(name="fraud-first")
+    response = api.get("/api/models/", {"q": "hovercraft", "page": 19020})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["count"], body["page"], body["previous"], body["next"]) == (0, 1, None, None)
