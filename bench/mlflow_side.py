@@ -18,7 +18,8 @@ check instead of 5 s, which a busy worker misses on a loaded machine) and, for e
 --modelgate-root, `gunicorn -c config/gunicorn.conf.py config.wsgi` with 2 workers
 (WEB_CONCURRENCY=2; the config's threads) and DEBUG off. The gunicorn config closes
 every connection (keepalive 0: nginx keeps the clients' connections in production); here
-it gets --keep-alive 5 so that the keep-alive column means the same on both sides.
+it gets --keep-alive 5 and --worker-connections 16 (gthread keeps alive only connections
+beyond one per thread) so that the keep-alive column means the same on both sides.
 
 Calls (the same names, versions, pages and words on both sides):
 - one version: Modelgate's API and its version page (signed in) vs MLflow's
@@ -312,7 +313,9 @@ def modelgate_server(root: Path, label: str, tmp: Path):
     }
     command = [
         modelgate_python(root), "-m", "gunicorn", "-c", "config/gunicorn.conf.py",
-        "--bind", f"{HOST}:{{port}}", "--keep-alive", "5", "config.wsgi",
+        "--bind", f"{HOST}:{{port}}", "--keep-alive", "5",
+        # gthread keeps alive only the connections beyond one per thread.
+        "--worker-connections", "16", "config.wsgi",
     ]  # fmt: skip
     return server(f"modelgate-{label}", command, root, env, "/accounts/login/", tmp)
 
@@ -517,8 +520,9 @@ def write_report(rows: list[Row], roots: dict, notes: dict, args) -> None:
         "'--timeout-worker-healthcheck 60'` (uvicorn, its default server; the longer health "
         "check keeps uvicorn from killing a worker busy on a loaded machine); Modelgate "
         f"({checkouts}) as `gunicorn -c config/gunicorn.conf.py` with WEB_CONCURRENCY="
-        f"{WORKERS}, DEBUG off, and `--keep-alive 5` (the config closes every connection, "
-        "as nginx keeps the clients' in production). The API is called with a token, "
+        f"{WORKERS}, DEBUG off, and `--keep-alive 5 --worker-connections 16` (the config "
+        "closes every connection, as nginx keeps the clients' in production; gthread keeps "
+        "alive only connections beyond one per thread). The API is called with a token, "
         "the pages with a session, as a signed-in user in no team.",
         "",
         f"One client, one call at a time: {args.calls} timed calls per row and connection "
