@@ -303,6 +303,25 @@ def modelgate_python(root: Path) -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
+def check_migrated(root: Path) -> None:
+    """Refuse to serve a checkout whose migrations mg_bench lacks (its pages would fail):
+    this script only reads the catalog."""
+    done = subprocess.run(
+        [modelgate_python(root), "manage.py", "migrate", "--check", "--plan"],
+        cwd=root,
+        env={**os.environ, "DEBUG": "0"},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(
+            f"{os.environ['DATABASE_URL']} lacks migrations of {root}:\n{done.stdout[-1500:]}"
+            f"{done.stderr[-1500:]}\nMigrate it first, e.g. `.venv/bin/python "
+            "bench/catalog.py --seed-only` in that checkout (it migrates, and seeds only "
+            "what is missing)."
+        )
+
+
 def modelgate_server(root: Path, label: str, tmp: Path):
     env = {
         **os.environ,
@@ -642,13 +661,19 @@ def main() -> None:
 
     notes = {"mlflow_version": mlflow_store.ensure_venv(args.mlflow_venv)}
     wait_for_catalog(args.big_model_versions)
+    for root in dict.fromkeys([ROOT, *roots]):  # this one's code picks the calls
+        check_migrated(root)
     environment.setup_django()
     tmp = Path(tempfile.mkdtemp(prefix="mg-mlflow-side-"))
-    mlflow_store.create_schema(args.mlflow_venv, MLFLOW_DB, tmp / "mlflow-artifacts")
-    notes.update(mlflow_store.seed(CATALOG_DB, MLFLOW_DB, reseed=args.reseed))
-    notes["size"] = dataset_size()
-    chosen = sample(args)
-    auth = sign_in()
+    try:
+        mlflow_store.create_schema(args.mlflow_venv, MLFLOW_DB, tmp / "mlflow-artifacts")
+        notes.update(mlflow_store.seed(CATALOG_DB, MLFLOW_DB, reseed=args.reseed))
+        notes["size"] = dataset_size()
+        chosen = sample(args)
+        auth = sign_in()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     rows: list[Row] = []
     logs: dict[str, Path] = {}
     try:
