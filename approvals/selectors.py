@@ -4,7 +4,7 @@ version's requests. Each has its query shape decided here, with bounded work."""
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -18,6 +18,7 @@ from .models import (
     Policy,
     PolicyScope,
     RequestKind,
+    Review,
     TransitionRequest,
 )
 
@@ -213,11 +214,12 @@ def model_pending_requests(
 
 
 def version_requests(version: ModelVersion, limit: int = HISTORY_LIMIT) -> list[TransitionRequest]:
-    """The version's stage history: its requests, newest first, with their reviews."""
+    """The version's stage history: its requests, newest first, with their reviews and
+    reviewers (two queries)."""
     return list(
         TransitionRequest.objects.filter(version=version)
         .select_related("requester", "closed_by")
-        .prefetch_related("reviews__reviewer")
+        .prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("reviewer")))
         .order_by("-created_at", "-id")[:limit]
     )
 

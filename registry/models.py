@@ -356,7 +356,7 @@ class ModelCard(models.Model):
     @property
     def completeness(self) -> int:
         """Percentage of sections filled for this version (0-100)."""
-        return round(100 * len(self.filled_sections) / len(CARD_SECTION_NAMES))
+        return completeness_percent(len(self.filled_sections))
 
     @property
     def is_complete(self) -> bool:
@@ -369,6 +369,11 @@ class ModelCard(models.Model):
 
     def text(self) -> str:
         return "\n".join(getattr(self, name) for name in CARD_SECTION_NAMES)
+
+
+def completeness_percent(filled_sections: int) -> int:
+    """A card's completeness (0-100) from the number of its sections that count."""
+    return round(100 * filled_sections / len(CARD_SECTION_NAMES))
 
 
 EMPTY_SECTION_STATE = {

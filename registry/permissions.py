@@ -14,8 +14,10 @@ to one of the user's groups counts as theirs. Each such download is audited.
 from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import CharField, OuterRef, Q
+from django.db.models.functions import Cast
 from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
@@ -41,6 +43,29 @@ def _load_memberships(user) -> None:
     user._modelgate_maintained_team_ids = frozenset(
         team_id for team_id, role in rows if role == TeamRole.MAINTAINER
     )
+
+
+def membership_annotations(user_ref: str = "pk") -> dict:
+    """Annotations that load a user's teams (and the ones they maintain) with the user
+    row itself, for PostgreSQL (the sign-in backend and token lookup use them; see
+    remember_memberships). `user_ref` names the user's id in the annotated query."""
+    mine = TeamMembership.objects.filter(user=OuterRef(user_ref)).order_by()
+    return {
+        "modelgate_team_ids": ArraySubquery(mine.values("team_id")),
+        "modelgate_maintained_team_ids": ArraySubquery(
+            mine.filter(role=TeamRole.MAINTAINER).values("team_id")
+        ),
+    }
+
+
+def remember_memberships(user, source) -> None:
+    """Keep, for the request, the teams `source` (a row annotated with
+    membership_annotations) loaded for `user`, so no query asks again."""
+    team_ids = getattr(source, "modelgate_team_ids", None)
+    if team_ids is None:  # not annotated (SQLite): loaded on first use instead
+        return
+    user._modelgate_team_ids = frozenset(team_ids)
+    user._modelgate_maintained_team_ids = frozenset(source.modelgate_maintained_team_ids)
 
 
 def user_team_ids(user) -> frozenset[int]:
@@ -99,6 +124,59 @@ def can_edit_model(user, model: RegisteredModel) -> bool:
     return CHANGE_PERM in _grants(user, model)
 
 
+def _grant_filters(model_pk, team_pk) -> Q:
+    """The grants _grants reads: change or approve on the model, approve on its team."""
+    on_model = Q(
+        content_type=ContentType.objects.get_for_model(RegisteredModel),
+        object_pk=model_pk,
+        permission__codename__in=(CHANGE_PERM, *APPROVE_PERMS),
+    )
+    on_team = Q(
+        content_type=ContentType.objects.get_for_model(Team),
+        object_pk=team_pk,
+        permission__codename__in=TEAM_APPROVE_PERMS,
+    )
+    return on_model | on_team
+
+
+def grant_annotations(user, *, model_ref: str = "pk", team_ref: str = "team_id") -> dict:
+    """Annotations of a query of models (or of rows naming a model: `model_ref` and
+    `team_ref` name its id and its team's), for PostgreSQL, that load `user`'s grants on
+    the model with it, so a page's permission checks need no query of their own (see
+    remember_grants). Nothing for anonymous users and superusers, who need none."""
+    if not user.is_authenticated or user.is_superuser:
+        return {}
+    on = _grant_filters(
+        Cast(OuterRef(model_ref), CharField()),
+        Cast(OuterRef(team_ref), CharField()),
+    )
+    codename = "permission__codename"
+    return {
+        "modelgate_user_grants": ArraySubquery(
+            UserObjectPermission.objects.filter(on, user=user.pk).order_by().values(codename)
+        ),
+        "modelgate_group_grants": ArraySubquery(
+            GroupObjectPermission.objects.filter(on, group__user=user.pk)
+            .order_by()
+            .values(codename)
+        ),
+    }
+
+
+def remember_grants(user, model: RegisteredModel, source=None) -> None:
+    """Keep for the request `user`'s grants on `model` that `source` (by default the
+    model itself) was loaded with through grant_annotations."""
+    source = model if source is None else source
+    if getattr(source, "modelgate_user_grants", None) is None:
+        return
+    cache = getattr(user, "_modelgate_grants", None)
+    if cache is None:
+        cache = user._modelgate_grants = {}
+    cache[model.pk] = frozenset(source.modelgate_user_grants) | frozenset(
+        source.modelgate_group_grants
+    )
+
+
 def _grants(user, model: RegisteredModel) -> frozenset[str]:
     """The user's per-object grants on one model (change, approve any stage) and, for
     approving, on its team, to them or one of their groups: one query, cached for the
@@ -107,23 +185,14 @@ def _grants(user, model: RegisteredModel) -> frozenset[str]:
     if cache is None:
         cache = user._modelgate_grants = {}
     if model.pk not in cache:
-        on_model = Q(
-            content_type=ContentType.objects.get_for_model(RegisteredModel),
-            object_pk=str(model.pk),
-            permission__codename__in=(CHANGE_PERM, *APPROVE_PERMS),
-        )
-        on_team = Q(
-            content_type=ContentType.objects.get_for_model(Team),
-            object_pk=str(model.team_id),
-            permission__codename__in=TEAM_APPROVE_PERMS,
-        )
+        on = _grant_filters(str(model.pk), str(model.team_id))
         cache[model.pk] = frozenset(
-            UserObjectPermission.objects.filter(on_model | on_team, user=user)
+            UserObjectPermission.objects.filter(on, user=user)
             .values_list("permission__codename", flat=True)
             .union(
-                GroupObjectPermission.objects.filter(
-                    on_model | on_team, group__user=user
-                ).values_list("permission__codename", flat=True)
+                GroupObjectPermission.objects.filter(on, group__user=user).values_list(
+                    "permission__codename", flat=True
+                )
             )
         )
     return cache[model.pk]

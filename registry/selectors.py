@@ -5,21 +5,49 @@ queries whatever the number of versions or metrics. The catalog search is not a 
 read: it lives in `registry.search`.
 """
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Case, Exists, OuterRef, Prefetch, QuerySet, Subquery, When
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, SectionStatus
 from .deployments.models import DeploymentTarget, Environment, Serving, ServingState
-from .models import Metric, ModelCard, ModelVersion, RegisteredModel, Team, VersionParent
+from .models import (
+    DataVersion,
+    Metric,
+    ModelCard,
+    ModelVersion,
+    RegisteredModel,
+    Team,
+    VersionParent,
+)
 from .names import name_key
+from .permissions import grant_annotations, remember_grants
 from .search import HEAVY_MODEL_FIELDS
 from .stages import Stage
 
@@ -35,18 +63,20 @@ def model_named_like(name: str, *, exclude_pk: int | None = None) -> RegisteredM
     return rows.only("pk", "name").first()
 
 
-def model_get(name: str) -> RegisteredModel:
-    """A model by name (any case) with its team and owner, or Http404."""
+def model_get(name: str, *, viewer=None) -> RegisteredModel:
+    """A model by name (any case) with its team and owner, or Http404. With `viewer`
+    (a page's user), the viewer's grants on the model come in the same query (on
+    PostgreSQL), so the page's permission checks need none of their own."""
     # Pages show model.tag_list (kept in step with the tags by the services), so the
     # tags table is not read here.
-    model = (
-        RegisteredModel.objects.select_related("team", "owner")
-        .defer(*HEAVY_MODEL_FIELDS)
-        .filter(name__lower=name.lower())
-        .first()
-    )
+    models = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
+    if viewer is not None and connection.vendor == "postgresql":
+        models = models.annotate(**grant_annotations(viewer))
+    model = models.filter(name__lower=name.lower()).first()
     if model is None:
         raise Http404(f"No model named {name!r}.")
+    if viewer is not None:
+        remember_grants(viewer, model)
     return model
 
 
@@ -56,6 +86,77 @@ def model_versions(model: RegisteredModel) -> QuerySet:
         ModelVersion.objects.filter(model=model)
         .select_related("created_by", "card")
         .order_by("-number")
+    )
+
+
+# The characters str.isspace() accepts: a section's text counts as written when it has any
+# other one (ModelCard.section_counts tests .strip()), so SQL and Python agree. The last
+# of them is U+3000.
+_NOT_ONLY_SPACE = "[^" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "]"
+
+
+def card_filled_sections() -> Subquery:
+    """The number of the version's card sections that count (ModelCard.filled_sections),
+    computed in SQL so a list of versions does not load every card's text; NULL for a
+    version without a card. models.completeness_percent turns it into a percentage."""
+    counted = [SectionStatus.EDITED.value, SectionStatus.CONFIRMED.value]
+    terms = [
+        Case(
+            When(
+                Q(**{f"{name}__regex": _NOT_ONLY_SPACE})
+                & Q(**{f"provenance__{name}__status__in": counted}),
+                then=Value(1),
+            ),
+            default=Value(0),
+        )
+        for name in CARD_SECTION_NAMES
+    ]
+    filled = reduce(operator.add, terms)
+    return Subquery(
+        ModelCard.objects.filter(version=OuterRef("pk"))
+        .order_by()
+        .annotate(filled=filled)
+        .values("filled")[:1],
+        output_field=IntegerField(),
+    )
+
+
+# What a row of the API's version list shows (registry.api.serializers.versions.version_rows).
+VERSION_ROW_FIELDS = (
+    "number",
+    "label",
+    "stage",
+    "framework",
+    "flavor",
+    "artifact",
+    "artifact_filename",
+    "artifact_size",
+    "artifact_sha256",
+    "artifact_uri",
+    "run_system",
+    "run_id",
+    "run_url",
+    "code_repository",
+    "code_commit",
+    "release_notes",
+    "created_at",
+)
+
+
+def version_rows(model: RegisteredModel, numbers: range | list[int]) -> list[dict]:
+    """The model's versions numbered `numbers` (a page of the list, newest first), as
+    plain rows of VERSION_ROW_FIELDS plus `created_by` (a username) and
+    `card_filled_sections`: one query, no model instances."""
+    if not numbers:
+        return []
+    return list(
+        ModelVersion.objects.filter(model=model, number__gte=min(numbers), number__lte=max(numbers))
+        .order_by("-number")
+        .values(
+            *VERSION_ROW_FIELDS,
+            created_by_name=F("created_by__username"),
+            card_filled_sections=card_filled_sections(),
+        )
     )
 
 
@@ -169,6 +270,172 @@ def version_get(model: RegisteredModel, number: int) -> ModelVersion:
     return version
 
 
+def _parts_annotations() -> dict:
+    """What version_get prefetches, as JSON arrays read with the version row (PostgreSQL):
+    the same rows in the same order, without a query each."""
+    metrics = Metric.objects.filter(version=OuterRef("pk")).order_by("name", "dataset")
+    data = DataVersion.objects.filter(version=OuterRef("pk")).order_by("dataset", "pk")
+    lineage = VersionParent.objects.order_by()
+
+    def edges(side: str, other: str):
+        return ArraySubquery(
+            lineage.filter(**{side: OuterRef("pk")})
+            .order_by(f"{other}_id")
+            .values(
+                json=JSONObject(
+                    id="id",
+                    relation="relation",
+                    version_id=f"{other}_id",
+                    number=f"{other}__number",
+                    label=f"{other}__label",
+                    model_id=f"{other}__model_id",
+                    model_name=f"{other}__model__name",
+                )
+            )
+        )
+
+    return {
+        # The people the card's sections name (card_sections shows them by username).
+        "parts_card_people": RawSQL(
+            """ARRAY(SELECT jsonb_build_object('id', u.id, 'name', u.username)
+                     FROM auth_user u WHERE u.id IN (
+                         SELECT (s.value ->> k.key)::bigint
+                         FROM registry_modelcard c
+                         CROSS JOIN jsonb_each(c.provenance) s
+                         CROSS JOIN unnest(ARRAY['edited_by', 'confirmed_by']) k(key)
+                         WHERE c.version_id = "registry_modelversion"."id"
+                           AND jsonb_typeof(s.value) = 'object'
+                           AND jsonb_typeof(s.value -> k.key) = 'number'))""",
+            [],
+            output_field=ArrayField(JSONField()),
+        ),
+        "parts_metrics": ArraySubquery(
+            metrics.values(
+                json=JSONObject(
+                    id="id",
+                    name="name",
+                    value="value",
+                    dataset="dataset",
+                    higher_is_better="higher_is_better",
+                )
+            )[: settings.METRICS_MAX_PER_VERSION]
+        ),
+        "parts_data_versions": ArraySubquery(
+            data.values(
+                json=JSONObject(
+                    id="id",
+                    dataset="dataset",
+                    version_or_uri="version_or_uri",
+                    content_hash="content_hash",
+                    classification="classification",
+                )
+            )
+        ),
+        "parts_parents": edges("child", "parent"),
+        "parts_children": edges("parent", "child"),
+    }
+
+
+def _prefetched(version: ModelVersion, accessor: str, rows: list) -> None:
+    """Fill `version.<accessor>.all()` with `rows`, as prefetch_related would."""
+    manager = getattr(version, accessor)
+    queryset = manager.get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    cache = version.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[manager.field.remote_field.cache_name] = queryset
+
+
+def _edge_version(row: dict) -> ModelVersion:
+    other = ModelVersion(
+        id=row["version_id"], number=row["number"], label=row["label"], model_id=row["model_id"]
+    )
+    other.model = RegisteredModel(id=row["model_id"], name=row["model_name"])
+    return other
+
+
+def _attach_parts(version: ModelVersion) -> None:
+    """Turn the JSON arrays of _parts_annotations into the related rows."""
+    _prefetched(
+        version,
+        "metrics",
+        [Metric(version_id=version.pk, **row) for row in version.parts_metrics],
+    )
+    _prefetched(
+        version,
+        "data_versions",
+        [DataVersion(version_id=version.pk, **row) for row in version.parts_data_versions],
+    )
+    _prefetched(
+        version,
+        "parent_links",
+        [
+            VersionParent(
+                id=row["id"],
+                relation=row["relation"],
+                child=version,
+                parent=_edge_version(row),
+                child_model_id=version.model_id,
+                parent_model_id=row["model_id"],
+            )
+            for row in version.parts_parents
+        ],
+    )
+    _prefetched(
+        version,
+        "child_links",
+        [
+            VersionParent(
+                id=row["id"],
+                relation=row["relation"],
+                parent=version,
+                child=_edge_version(row),
+                parent_model_id=version.model_id,
+                child_model_id=row["model_id"],
+            )
+            for row in version.parts_children
+        ],
+    )
+    version.card_people = {row["id"]: row["name"] for row in version.parts_card_people}
+    for name in (
+        "parts_card_people",
+        "parts_metrics",
+        "parts_data_versions",
+        "parts_parents",
+        "parts_children",
+    ):
+        delattr(version, name)
+
+
+def version_read(name: str, number: int, *, viewer=None) -> ModelVersion:
+    """Version `number` of the model named `name` (any case), with its model, team,
+    owner, card and everything version_get loads, and the grants of `viewer` (if given)
+    on the model: on PostgreSQL in one query (a pipeline reads single versions far more
+    often than it searches), elsewhere as model_get and version_get do. Http404 names
+    what is missing."""
+    if connection.vendor != "postgresql":
+        return version_get(model_get(name, viewer=viewer), number)
+    grants = {}
+    if viewer is not None:
+        grants = grant_annotations(viewer, model_ref="model_id", team_ref="model__team_id")
+    version = (
+        ModelVersion.objects.select_related(
+            "model__team", "model__owner", "created_by", "card__updated_by"
+        )
+        .defer(*(f"model__{f}" for f in HEAVY_MODEL_FIELDS))
+        .annotate(**_parts_annotations(), **grants)
+        .filter(model__name__lower=name.lower(), number=number)
+        .first()
+    )
+    if version is None:
+        model = model_get(name)  # 404 when there is no such model
+        raise Http404(f"{model.name} has no version {number}.")
+    _attach_parts(version)
+    if viewer is not None:
+        remember_grants(viewer, version.model, source=version)
+    return version
+
+
 def card_for(version: ModelVersion) -> ModelCard:
     try:
         return version.card
@@ -198,15 +465,19 @@ class CardSection:
         return self.status == SectionStatus.INHERITED
 
 
-def card_sections(card: ModelCard) -> list[CardSection]:
+def card_sections(card: ModelCard, people: dict[int, str] | None = None) -> list[CardSection]:
     """Every section of the card in display order, with its provenance (one query for
-    the people named)."""
+    the people named, unless `people` maps their ids to usernames already, as
+    version_read's `card_people` does)."""
     states = {name: card.section_state(name) for name in CARD_SECTION_NAMES}
     ids = {s[k] for s in states.values() for k in ("edited_by", "confirmed_by") if s[k]}
-    User = get_user_model()
-    names = dict(
-        User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD) if ids else ()
-    )
+    if people is not None:
+        names = people
+    else:
+        User = get_user_model()
+        names = dict(
+            User.objects.filter(pk__in=ids).values_list("pk", User.USERNAME_FIELD) if ids else ()
+        )
 
     def person(user_id) -> str | None:
         return None if user_id is None else names.get(user_id, "")

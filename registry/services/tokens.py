@@ -2,12 +2,13 @@ import hashlib
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ..audit_actions import Action
 from ..errors import RegistryError
 from ..models import APIToken
+from ..permissions import membership_annotations, remember_memberships
 from .events import log_event
 
 TOKEN_PREFIX = "mg_"
@@ -59,12 +60,14 @@ def token_authenticate(secret: str) -> APIToken | None:
     """The active token matching `secret`, with its last use recorded (not audited: a read)."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        APIToken.objects.select_related("user")
-        .filter(digest=token_digest(secret), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    tokens = APIToken.objects.select_related("user")
+    if connection.vendor == "postgresql":  # the user's teams with the token: one query
+        tokens = tokens.annotate(**membership_annotations("user_id"))
+    token = tokens.filter(
+        digest=token_digest(secret), revoked_at__isnull=True, user__is_active=True
+    ).first()
     if token is not None:
+        remember_memberships(token.user, token)
         now = timezone.now()
         # At most one write a minute per token, so API traffic does not hammer one row.
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

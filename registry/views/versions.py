@@ -9,7 +9,14 @@ from django.shortcuts import render
 from .. import compare, services
 from ..models import ModelVersion
 from ..permissions import can_download_artifacts, can_edit_model
-from ..selectors import card_for, card_sections, model_get, model_versions, version_get
+from ..selectors import (
+    card_for,
+    card_sections,
+    model_get,
+    model_versions,
+    version_get,
+    version_read,
+)
 
 # Enough to pick from in a select; older versions can still be compared by URL.
 COMPARE_CHOICES = 500
@@ -17,8 +24,8 @@ COMPARE_CHOICES = 500
 
 @login_required
 def version_detail(request, name, number):
-    model = model_get(name)
-    version = version_get(model, number)
+    version = version_read(name, number, viewer=request.user)
+    model = version.model
     card = card_for(version)
     return render(
         request,
@@ -28,7 +35,7 @@ def version_detail(request, name, number):
             "model": model,
             "version": version,
             "card": card,
-            "card_sections": card_sections(card),
+            "card_sections": card_sections(card, getattr(version, "card_people", None)),
             "can_edit": can_edit_model(request.user, model),
             "can_download": can_download_artifacts(request.user, model),
             "params": sorted(version.hyperparameters.items()),
@@ -38,8 +45,8 @@ def version_detail(request, name, number):
 
 @login_required
 def artifact_download(request, name, number):
-    model = model_get(name)
-    version = version_get(model, number)
+    version = version_read(name, number, viewer=request.user)
+    model = version.model
     if not version.artifact:
         return render(
             request,

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from ... import services
 from ...models import ModelVersion
 from ...permissions import require_edit_model
-from ...selectors import model_get, model_versions, version_get
+from ...selectors import model_get, version_get, version_read, version_rows
 from ..errors import error_responses
 from ..filters import VersionFilter
 from ..openapi import MODEL_NAME_PATTERN
@@ -40,6 +40,7 @@ from ..serializers.versions import (
     VersionSerializer,
     VersionUpdateSerializer,
 )
+from ..serializers.versions import version_rows as serialize_version_rows
 from .uploads import JSONWhateverAccepted, StreamedUploadMixin
 
 NAME = OpenApiParameter(
@@ -87,10 +88,11 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
     def get(self, request, name):
         """The model's versions, newest first."""
         model = model_get(name)
-        versions = self.paginate_queryset(model_versions(model))
-        for version in versions:
-            version.model = model
-        return self.get_paginated_response(self.get_serializer(versions, many=True).data)
+        # Version numbers run 1..last_version_number without gaps (versions are never
+        # deleted), so a page is a range of numbers: no COUNT, no OFFSET.
+        numbers = self.paginate_queryset(range(model.last_version_number, 0, -1))
+        rows = version_rows(model, numbers)
+        return self.get_paginated_response(serialize_version_rows(request, model, rows))
 
     @extend_schema(
         operation_id="versions_register",
@@ -130,7 +132,7 @@ class VersionDetailView(APIView):
     )
     def get(self, request, name, number):
         """The version with everything attached to it."""
-        return _version_response(request, version_get(model_get(name), number))
+        return _version_response(request, version_read(name, number))
 
     @extend_schema(
         operation_id="versions_update",
@@ -162,8 +164,7 @@ class _VersionPartView(generics.GenericAPIView):
     service = None  # a registry service, wrapped in staticmethod
 
     def get(self, request, name, number):
-        version = version_get(model_get(name), number)
-        return Response(self.get_serializer(version).data)
+        return Response(self.get_serializer(version_read(name, number)).data)
 
     def post(self, request, name, number):
         version = version_get(model_get(name), number)
@@ -254,7 +255,7 @@ class VersionArtifactView(StreamedUploadMixin, APIView):
         """A stored file, or a link to one stored elsewhere. The files of confidential and
         restricted models are for the owning team, the model's approvers and users granted
         access (403 for others), and each download is recorded in the audit log."""
-        version = version_get(model_get(name), number)
+        version = version_read(name, number, viewer=request.user)
         if version.artifact:
             try:
                 handle = services.artifact_download(actor=request.user, version=version, via="api")
