@@ -157,6 +157,26 @@ if not IS_POSTGRES:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache ----------------------------------------------------------------------
+# Caches shared by every web and worker process (the catalog's facet counts) live in
+# Redis when CACHE_URL names one; without it each process keeps its own in memory, which
+# is right for the single-process `run` command. Cached values are dropped by the writes
+# that change them, so several processes need the shared cache to agree.
+CACHE_URL = env_str("CACHE_URL") or ""
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be a Redis URL (redis://, rediss:// or unix://); got {CACHE_URL!r}"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Auth -----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

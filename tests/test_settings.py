@@ -37,6 +37,7 @@ def run_check(**env):
         ({"DEBUG": "1", "ARTIFACT_STORAGE": "s3"}, "needs AWS_STORAGE_BUCKET_NAME"),
         ({"DEBUG": "1", "DATABASE_URL": "mysql://x@y/z"}, "PostgreSQL or SQLite"),
         ({"DEBUG": "1", "DATABASE_URL": "nonsense"}, "DATABASE_URL"),
+        ({"DEBUG": "1", "CACHE_URL": "memcached://127.0.0.1"}, "CACHE_URL must be a Redis URL"),
         ({"DEBUG": "1", "DATABASE_STATEMENT_TIMEOUT": "5s"}, "DATABASE_STATEMENT_TIMEOUT must"),
         ({"DEBUG": "1", "DATABASE_CONNECT_TIMEOUT": "0"}, "DATABASE_CONNECT_TIMEOUT must be"),
         ({"DEBUG": "1", "MODELGATE_PROCESS": "worker"}, "MODELGATE_PROCESS must be"),
@@ -75,3 +76,41 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _cache_command(code: str, cache_url: str, tmp_path) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY}
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env={**base, "DEBUG": "1", "MODELGATE_VAR_DIR": str(tmp_path), "CACHE_URL": cache_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_processes_share_the_cache_named_by_cache_url(tmp_path):
+    """What one process caches, another reads (and a drop in one is seen by the other)."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker.startswith("redis://"):
+        if os.environ.get("MODELGATE_REQUIRE_REDIS") == "1":
+            pytest.fail("needs Redis (CELERY_BROKER_URL=redis://...)")
+        pytest.skip("needs Redis (set CELERY_BROKER_URL=redis://...)")
+    cache_url = broker.rsplit("/", 1)[0] + "/14"
+    key = f"settings-test-{os.getpid()}"
+    write = _cache_command(
+        f"from django.core.cache import cache; cache.set({key!r}, 42)", cache_url, tmp_path
+    )
+    assert write.returncode == 0, write.stderr
+    read = _cache_command(
+        f"from django.core.cache import cache; print(cache.get({key!r})); cache.delete({key!r})",
+        cache_url,
+        tmp_path,
+    )
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.splitlines()[-1] == "42"
+    gone = _cache_command(
+        f"from django.core.cache import cache; print(cache.get({key!r}))", cache_url, tmp_path
+    )
+    assert gone.stdout.splitlines()[-1] == "None"
