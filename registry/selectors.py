@@ -70,7 +70,12 @@ def model_get(name: str, *, viewer=None) -> RegisteredModel:
     # tags table is not read here.
     models = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
     if viewer is not None and connection.vendor == "postgresql":
-        models = models.annotate(**grant_annotations(viewer))
+        table = RegisteredModel._meta.db_table
+        models = models.annotate(
+            **grant_annotations(
+                viewer, model_column=f'"{table}"."id"', team_column=f'"{table}"."team_id"'
+            )
+        )
     model = models.filter(name__lower=name.lower()).first()
     if model is None:
         raise Http404(f"No model named {name!r}.")
@@ -459,7 +464,12 @@ def version_read(name: str, number: int, *, viewer=None) -> ModelVersion:
         return version_get(model_get(name, viewer=viewer), number)
     grants = {}
     if viewer is not None:
-        grants = grant_annotations(viewer, model_ref="model_id", team_ref="model__team_id")
+        # The version's model is joined under its table's name.
+        grants = grant_annotations(
+            viewer,
+            model_column='"registry_modelversion"."model_id"',
+            team_column='"registry_registeredmodel"."team_id"',
+        )
     version = (
         ModelVersion.objects.select_related(
             "model__team", "model__owner", "created_by", "card__updated_by"

@@ -62,7 +62,8 @@ def token_authenticate(secret: str) -> APIToken | None:
         return None
     tokens = APIToken.objects.select_related("user")
     if connection.vendor == "postgresql":  # the user's teams with the token: one query
-        tokens = tokens.annotate(**membership_annotations("user_id"))
+        table = APIToken._meta.db_table
+        tokens = tokens.annotate(**membership_annotations(f'"{table}"."user_id"'))
     token = tokens.filter(
         digest=token_digest(secret), revoked_at__isnull=True, user__is_active=True
     ).first()
