@@ -158,10 +158,10 @@ if not IS_POSTGRES:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------
-# Caches shared by every web and worker process (the catalog's facet counts) live in
-# Redis when CACHE_URL names one; without it each process keeps its own in memory, which
-# is right for the single-process `run` command. Cached values are dropped by the writes
-# that change them, so several processes need the shared cache to agree.
+# Django's cache lives in Redis when CACHE_URL names one, shared by every web and worker
+# process; without it each process keeps its own in memory, which is right for the
+# single-process `run` command. A cached value is dropped by the writes that change it,
+# and only a shared cache lets a drop in one process reach the others.
 CACHE_URL = env_str("CACHE_URL") or ""
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
