@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
@@ -30,7 +29,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
@@ -317,69 +315,56 @@ def version_get(model: RegisteredModel, number: int) -> ModelVersion:
     return version
 
 
+# What version_get prefetches, as JSON arrays read with the version row (PostgreSQL): the
+# same rows in the same order, without a query each. Fixed SQL texts: built with the ORM
+# (ArraySubquery, JSONObject), compiling them took most of a version read's Python time.
+_THIS_VERSION = '"registry_modelversion"."id"'
+_EDGES_SQL = """ARRAY(
+    SELECT jsonb_build_object('id', l.id, 'relation', l.relation, 'version_id', o.id,
+                              'number', o.number, 'label', o.label, 'model_id', o.model_id,
+                              'model_name', om.name)
+    FROM registry_versionparent l
+    JOIN registry_modelversion o ON o.id = l.{other}_id
+    JOIN registry_registeredmodel om ON om.id = o.model_id
+    WHERE l.{side}_id = {this} ORDER BY l.{other}_id)"""
+_PARTS_SQL = {
+    # The people the card's sections name (card_sections shows them by username).
+    "parts_card_people": f"""ARRAY(
+        SELECT jsonb_build_object('id', u.id, 'name', u.username)
+        FROM auth_user u WHERE u.id IN (
+            SELECT (s.value ->> k.key)::bigint
+            FROM registry_modelcard c
+            CROSS JOIN jsonb_each(c.provenance) s
+            CROSS JOIN unnest(ARRAY['edited_by', 'confirmed_by']) k(key)
+            WHERE c.version_id = {_THIS_VERSION}
+              AND jsonb_typeof(s.value) = 'object'
+              AND jsonb_typeof(s.value -> k.key) = 'number'))""",
+    "parts_metrics": f"""ARRAY(
+        SELECT jsonb_build_object('id', m.id, 'name', m.name, 'value', m.value,
+                                  'dataset', m.dataset, 'higher_is_better', m.higher_is_better)
+        FROM registry_metric m WHERE m.version_id = {_THIS_VERSION}
+        ORDER BY m.name, m.dataset LIMIT %s)""",
+    "parts_data_versions": f"""ARRAY(
+        SELECT jsonb_build_object('id', d.id, 'dataset', d.dataset,
+                                  'version_or_uri', d.version_or_uri,
+                                  'content_hash', d.content_hash,
+                                  'classification', d.classification)
+        FROM registry_dataversion d WHERE d.version_id = {_THIS_VERSION}
+        ORDER BY d.dataset, d.id)""",
+    "parts_parents": _EDGES_SQL.format(side="child", other="parent", this=_THIS_VERSION),
+    "parts_children": _EDGES_SQL.format(side="parent", other="child", this=_THIS_VERSION),
+}
+
+
 def _parts_annotations() -> dict:
-    """What version_get prefetches, as JSON arrays read with the version row (PostgreSQL):
-    the same rows in the same order, without a query each."""
-    metrics = Metric.objects.filter(version=OuterRef("pk")).order_by("name", "dataset")
-    data = DataVersion.objects.filter(version=OuterRef("pk")).order_by("dataset", "pk")
-    lineage = VersionParent.objects.order_by()
-
-    def edges(side: str, other: str):
-        return ArraySubquery(
-            lineage.filter(**{side: OuterRef("pk")})
-            .order_by(f"{other}_id")
-            .values(
-                json=JSONObject(
-                    id="id",
-                    relation="relation",
-                    version_id=f"{other}_id",
-                    number=f"{other}__number",
-                    label=f"{other}__label",
-                    model_id=f"{other}__model_id",
-                    model_name=f"{other}__model__name",
-                )
-            )
-        )
-
+    """_PARTS_SQL as annotations of a query of ModelVersion rows."""
     return {
-        # The people the card's sections name (card_sections shows them by username).
-        "parts_card_people": RawSQL(
-            """ARRAY(SELECT jsonb_build_object('id', u.id, 'name', u.username)
-                     FROM auth_user u WHERE u.id IN (
-                         SELECT (s.value ->> k.key)::bigint
-                         FROM registry_modelcard c
-                         CROSS JOIN jsonb_each(c.provenance) s
-                         CROSS JOIN unnest(ARRAY['edited_by', 'confirmed_by']) k(key)
-                         WHERE c.version_id = "registry_modelversion"."id"
-                           AND jsonb_typeof(s.value) = 'object'
-                           AND jsonb_typeof(s.value -> k.key) = 'number'))""",
-            [],
+        name: RawSQL(
+            sql,
+            [settings.METRICS_MAX_PER_VERSION] if name == "parts_metrics" else [],
             output_field=ArrayField(JSONField()),
-        ),
-        "parts_metrics": ArraySubquery(
-            metrics.values(
-                json=JSONObject(
-                    id="id",
-                    name="name",
-                    value="value",
-                    dataset="dataset",
-                    higher_is_better="higher_is_better",
-                )
-            )[: settings.METRICS_MAX_PER_VERSION]
-        ),
-        "parts_data_versions": ArraySubquery(
-            data.values(
-                json=JSONObject(
-                    id="id",
-                    dataset="dataset",
-                    version_or_uri="version_or_uri",
-                    content_hash="content_hash",
-                    classification="classification",
-                )
-            )
-        ),
-        "parts_parents": edges("child", "parent"),
-        "parts_children": edges("parent", "child"),
+        )
+        for name, sql in _PARTS_SQL.items()
     }
 
 
