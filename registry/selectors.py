@@ -253,11 +253,55 @@ def model_metric_series(
     return series, available
 
 
+# model_lineage's statement, fixed: the ORM's union with its joins cost more to compile on
+# every model page than PostgreSQL spends running it.
+_LINEAGE_SQL = """
+    WITH newest AS (
+        (SELECT id FROM registry_versionparent WHERE child_model_id = %s
+         ORDER BY id DESC LIMIT %s)
+        UNION
+        (SELECT id FROM registry_versionparent WHERE parent_model_id = %s
+         ORDER BY id DESC LIMIT %s)
+    )
+    SELECT l.id, l.relation, c.id, c.number, c.model_id, cm.name,
+           p.id, p.number, p.model_id, pm.name
+    FROM newest JOIN registry_versionparent l ON l.id = newest.id
+    JOIN registry_modelversion c ON c.id = l.child_id
+    JOIN registry_registeredmodel cm ON cm.id = c.model_id
+    JOIN registry_modelversion p ON p.id = l.parent_id
+    JOIN registry_registeredmodel pm ON pm.id = p.model_id
+    ORDER BY l.id DESC LIMIT %s
+"""
+
+
+def _lineage_newest(model: RegisteredModel, limit: int) -> list[VersionParent]:
+    def version(pk, number, model_id, model_name) -> ModelVersion:
+        v = ModelVersion(id=pk, number=number, model_id=model_id)
+        v.model = RegisteredModel(id=model_id, name=model_name)
+        return v
+
+    with connection.cursor() as cursor:
+        cursor.execute(_LINEAGE_SQL, [model.pk, limit, model.pk, limit, limit])
+        return [
+            VersionParent(
+                id=row[0],
+                relation=row[1],
+                child=version(*row[2:6]),
+                parent=version(*row[6:10]),
+                child_model_id=row[4],
+                parent_model_id=row[8],
+            )
+            for row in cursor.fetchall()
+        ]
+
+
 def model_lineage(model: RegisteredModel, *, limit: int = 100) -> list[VersionParent]:
     """The `limit` newest lineage edges touching the model's versions, inside the model
     and across models."""
     # One index range scan per side (links store both models); an OR across joins to
     # the versions made PostgreSQL walk all 283k links of the bench catalog (~1 s).
+    if connection.vendor == "postgresql":
+        return _lineage_newest(model, limit)
     sides = [
         VersionParent.objects.filter(**{side: model}).values("pk")
         for side in ("child_model", "parent_model")
@@ -580,11 +624,45 @@ class ModelServing:
         return [row for row in self.rows if row.drift]
 
 
-def model_serving(model: RegisteredModel, *, limit: int = SERVING_LIMIT) -> ModelServing:
-    """One query, whatever the number of targets or reports."""
+# model_serving's statement for PostgreSQL, fixed (the ORM's compile cost more than the
+# run, on every model and version page).
+_SERVING_SQL = """
+    SELECT t.name, t.environment, t.active, v.number, v.label, s.state, s.endpoint_url,
+           s.reported_at,
+           (SELECT pv.number FROM registry_modelversion pv
+            WHERE pv.model_id = s.model_id AND pv.stage = %s LIMIT 1)
+    FROM registry_serving s
+    JOIN registry_deploymenttarget t ON t.id = s.target_id
+    JOIN registry_modelversion v ON v.id = s.version_id
+    WHERE s.model_id = %s
+    ORDER BY CASE WHEN t.environment = %s THEN 0 ELSE 1 END, t.name
+    LIMIT %s
+"""
+
+
+def _serving_rows(model: RegisteredModel, limit: int) -> list[tuple]:
+    """(target name, environment, active, version number, label, state, endpoint URL,
+    reported at, the Production version's number) for model_serving."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SERVING_SQL, [Stage.PRODUCTION, model.pk, Environment.PRODUCTION, limit + 1]
+            )
+            return cursor.fetchall()
     production = ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION).values("number")
-    rows = list(
-        Serving.objects.filter(model=model)
+    return [
+        (
+            row.target.name,
+            row.target.environment,
+            row.target.active,
+            row.version.number,
+            row.version.label,
+            row.state,
+            row.endpoint_url,
+            row.reported_at,
+            row.production_number,
+        )
+        for row in Serving.objects.filter(model=model)
         .select_related("target", "version")
         .only(
             "state",
@@ -603,26 +681,41 @@ def model_serving(model: RegisteredModel, *, limit: int = SERVING_LIMIT) -> Mode
             ),
         )
         .order_by("production_first", "target__name")[: limit + 1]
-    )
-    production_number = rows[0].production_number if rows else None
+    ]
+
+
+def model_serving(model: RegisteredModel, *, limit: int = SERVING_LIMIT) -> ModelServing:
+    """One query, whatever the number of targets or reports."""
+    rows = _serving_rows(model, limit)
+    production_number = rows[0][8] if rows else None
     return ModelServing(
         rows=[
             ServingRow(
-                target=row.target.name,
-                environment=row.target.environment,
-                target_active=row.target.active,
-                version_number=row.version.number,
-                version_label=row.version.label,
-                state=row.state,
-                endpoint_url=row.endpoint_url,
-                reported_at=row.reported_at,
+                target=target,
+                environment=environment,
+                target_active=active,
+                version_number=number,
+                version_label=label,
+                state=state,
+                endpoint_url=endpoint_url,
+                reported_at=reported_at,
                 drift=(
-                    row.target.environment == Environment.PRODUCTION
-                    and row.state == ServingState.SERVING
-                    and row.version.number != row.production_number
+                    environment == Environment.PRODUCTION
+                    and state == ServingState.SERVING
+                    and number != production_number
                 ),
             )
-            for row in rows[:limit]
+            for (
+                target,
+                environment,
+                active,
+                number,
+                label,
+                state,
+                endpoint_url,
+                reported_at,
+                _,
+            ) in rows[:limit]
         ],
         more=len(rows) > limit,
         production_number=production_number,
