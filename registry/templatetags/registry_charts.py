@@ -39,18 +39,20 @@ def metric_chart(title: str, points: list[dict[str, Any]], index: int) -> dict[s
     coords = [(x(p["version"]), y(p["value"]), p) for p in points]
     higher_is_better = points[-1]["higher_is_better"]
     best = (max if higher_is_better else min)(points, key=lambda p: p["value"])
+    # The SVG's coordinates go in as text: a number in a template goes through Django's
+    # localisation (~600 times on a model page's charts), a string does not.
     return {
         "chart_id": f"chart-{index}",
         "title": title,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "tick_x": LEFT - 6,
-        "right_edge": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "middle": TOP + plot_h / 2,
-        "label_y": HEIGHT - 8,
+        "width": str(WIDTH),
+        "height": str(HEIGHT),
+        "left": str(LEFT),
+        "tick_x": str(LEFT - 6),
+        "right_edge": str(WIDTH - RIGHT),
+        "top": str(TOP),
+        "bottom": str(HEIGHT - BOTTOM),
+        "middle": str(TOP + plot_h / 2),
+        "label_y": str(HEIGHT - 8),
         "hi": _fmt(hi),
         "lo": _fmt(lo),
         "mid": _fmt((hi + lo) / 2),
