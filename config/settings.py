@@ -176,6 +176,14 @@ if CACHE_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With a shared cache, a signed-in request reads its session from Redis, not PostgreSQL
+# (one query less on every page); the database stays the record. Never with per-process
+# caches: a session ended in one process would live on in the others' copies.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Auth -----------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

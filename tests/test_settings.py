@@ -114,3 +114,11 @@ def test_processes_share_the_cache_named_by_cache_url(tmp_path):
         f"from django.core.cache import cache; print(cache.get({key!r}))", cache_url, tmp_path
     )
     assert gone.stdout.splitlines()[-1] == "None"
+
+
+def test_sessions_are_read_from_the_cache_only_when_it_is_shared(tmp_path):
+    code = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    shared = _cache_command(code, "redis://127.0.0.1:6379/14", tmp_path)
+    assert shared.stdout.splitlines()[-1] == "django.contrib.sessions.backends.cached_db"
+    local = _cache_command(code, "", tmp_path)
+    assert local.stdout.splitlines()[-1] == "django.contrib.sessions.backends.db"
