@@ -4,9 +4,12 @@
   (stage, then day of the last update, then number of versions, then id). A trigger
   keeps it current on every write path, so no service has to remember it; ranking picks
   its candidates from the top of this index instead of sorting every match.
-- An expression index on `hashint8(id) & 65535`: a fixed, uniform pseudo-random key per
-  model, so a search that matches many models can count a random sample of them (a
-  range of keys ANDed with the text index) and scale up.
+- `sample_key`, a generated column `hashint8(id) & 65535` with its index: a fixed,
+  uniform pseudo-random key per model, so a search that matches many models can count a
+  random sample of them (a range of keys ANDed with the text index) and scale up. A
+  stored column rather than an expression index: PostgreSQL can count a range of it
+  from the index alone, and does not plan to hash every id through the primary key.
+  Not a Django field: only this SQL reads it (SQLite has no hashint8).
 - A GIN index on `tag_list`, so a tag filter is an index condition too.
 
 PostgreSQL only: the embedded SQLite catalog keeps its exact, unbounded search.
@@ -37,14 +40,16 @@ CREATE = [
     "UPDATE registry_registeredmodel SET updated_at = updated_at",
     "CREATE INDEX IF NOT EXISTS registry_model_search_key"
     " ON registry_registeredmodel (search_key DESC)",
-    "CREATE INDEX IF NOT EXISTS registry_model_sample_key"
-    " ON registry_registeredmodel ((hashint8(id) & 65535))",
+    "ALTER TABLE registry_registeredmodel ADD COLUMN sample_key integer"
+    " GENERATED ALWAYS AS (hashint8(id) & 65535) STORED",
+    "CREATE INDEX IF NOT EXISTS registry_model_sample_key ON registry_registeredmodel (sample_key)",
     "CREATE INDEX IF NOT EXISTS registry_model_tag_list_gin"
     " ON registry_registeredmodel USING gin (tag_list jsonb_path_ops)",
 ]
 DROP = [
     "DROP INDEX IF EXISTS registry_model_tag_list_gin",
     "DROP INDEX IF EXISTS registry_model_sample_key",
+    "ALTER TABLE registry_registeredmodel DROP COLUMN IF EXISTS sample_key",
     "DROP INDEX IF EXISTS registry_model_search_key",
     "DROP TRIGGER IF EXISTS registry_model_search_key ON registry_registeredmodel",
     "DROP FUNCTION IF EXISTS registry_model_search_key()",

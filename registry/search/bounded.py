@@ -12,11 +12,12 @@ Three statements, whatever the query:
    statement picks the page's ids (see `_page_sql` for the relevance order).
 3. **The rest**, only when a page reaches past the ranked rows.
 
-The sample: every model has a fixed pseudo-random key, `hashint8(id) & 65535`, indexed
-(migration 0014). The rows whose key falls in a window of K of the 65,536 values are a
-uniform random sample of the matches with fraction K / 65,536, and PostgreSQL reads only
-them (a bitmap AND of the text index and the key index). A query's window starts at a
-position derived from the query, so the same search gives the same figures.
+The sample: every model has a fixed pseudo-random key, `sample_key` (`hashint8(id) &
+65535`, a generated column with an index, migration 0014). The rows whose key falls in
+a window of K of the 65,536 values are a uniform random sample of the matches with
+fraction K / 65,536, and PostgreSQL reads only them (a bitmap AND of the text index and
+the key index). A query's window starts at a position derived from the query, so the
+same search gives the same figures.
 """
 
 import json
@@ -34,7 +35,7 @@ from .query import MAX_RESULTS, SORT_COLUMNS, CatalogQuery
 
 TABLE = "registry_registeredmodel"
 KEYS = 65536
-SAMPLE_KEY = "(hashint8(id) & 65535)"
+SAMPLE_KEY = "sample_key"  # hashint8(id) & 65535, a generated column (migration 0014)
 # The pilot reads the rows in a window of KEYS // 64 keys, or fewer on a catalog of
 # over ~100,000 models, so that it reads at most PILOT_ROWS rows whatever the query.
 PILOT_KEYS = KEYS // 64
@@ -105,6 +106,8 @@ class BoundedResult:
     total_is_exact: bool
     # Per facet: whether its counts are exact.
     facet_exact: dict[str, bool]
+    # The counted teams: {id: (slug, name)}.
+    teams: dict[int, tuple[str, str]]
     ids: list[int]
     has_next: bool
     tag_total: int
@@ -184,6 +187,11 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
     window, window_params = _window(start, width)
     for i, s in enumerate(sets):
         pilot = f"(SELECT count(*) FROM {TABLE} WHERE {s.where.sql} AND {window})"
+        pilot_params = [*s.where.params, *window_params]
+        if s.where.sql == "TRUE":
+            # The whole catalog: the planner's row count says as much as a pilot (which
+            # PostgreSQL would read through the primary key, hashing every id).
+            pilot, pilot_params = f"(SELECT ({size} * {width} / {KEYS}.0)::bigint)", []
         head = f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {s.where.sql} LIMIT %s) AS h)"
         threshold = "NULL"
         if i == 0 and ranked:
@@ -199,7 +207,7 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
         params += [low, high, *s.where.params, limit + 1]
         if threshold != "NULL":
             params += [low, settings.SEARCH_RANK_CANDIDATES]
-        params += [*s.where.params, *window_params]
+        params += pilot_params
     parts.append(size + "::bigint")
     cursor.execute("SELECT " + ", ".join(parts), params)
     row = cursor.fetchone()
@@ -382,15 +390,22 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     ctes.append(page_sql.strip().rstrip(","))
     params += page_params
     own_sql = " UNION ALL ".join(own) or "SELECT NULL AS facet, NULL AS value, 0 AS n WHERE FALSE"
+    team_ids = "SELECT team_id FROM f" if "team" in shared else "SELECT NULL::bigint"
+    if "team" in query.filters:
+        team_ids += " UNION SELECT value::bigint FROM o WHERE facet = 'team'"
     cursor.execute(
         f"WITH {', '.join(ctes)}, o AS ({own_sql}) "
         "SELECT (SELECT json_agg(f) FROM f), (SELECT json_agg(t) FROM t),"
         " (SELECT COUNT(*) FROM tg), (SELECT json_agg(o) FROM o),"
         " ARRAY(SELECT id FROM p), (SELECT COUNT(*) FROM ranked),"
-        " ARRAY(SELECT id FROM ranked)",
+        " ARRAY(SELECT id FROM ranked),"
+        " (SELECT json_agg(json_build_array(id, slug, name)) FROM registry_team"
+        f"  WHERE id IN ({team_ids}))",
         params,
     )
-    facet_rows, tag_rows, tag_total, own_rows, ids, ranked_count, ranked_ids = cursor.fetchone()
+    (
+        facet_rows, tag_rows, tag_total, own_rows, ids, ranked_count, ranked_ids, team_rows
+    ) = cursor.fetchone()  # fmt: skip
 
     scale = main.scale
     rows = [(*(r[c] for c in columns), r["g"], _scaled(r["n"], scale)) for r in facet_rows or []]
@@ -426,6 +441,7 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
         },
         ids=ids[: query.per_page],
         has_next=has_next,
+        teams={pk: (slug, name) for pk, slug, name in team_rows or []},
         tag_total=tag_total or 0,
     )
 

@@ -89,7 +89,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
             paginator,
             has_next=found.has_next,
         )
-        facets = facet_values(query, found.counts)
+        facets = facet_values(query, found.counts, found.teams)
         for facet, values in facets.items():
             for value in values:
                 value.exact = found.facet_exact[facet]

@@ -84,11 +84,15 @@ def facet_counts(query: CatalogQuery, shared: dict[str, dict], total: int):
     return counts, total
 
 
-def facet_values(query: CatalogQuery, counts: dict[str, dict]) -> dict[str, list[FacetValue]]:
-    """Counts turned into labelled, sorted facet values (one query for team names), at
-    most FACET_MAX per facet."""
-    team_ids = list(counts["team"])
-    teams = {t.pk: t for t in Team.objects.filter(pk__in=team_ids)} if team_ids else {}
+def facet_values(
+    query: CatalogQuery, counts: dict[str, dict], teams: dict[int, tuple[str, str]] | None = None
+) -> dict[str, list[FacetValue]]:
+    """Counts turned into labelled, sorted facet values, at most FACET_MAX per facet.
+    `teams` ({id: (slug, name)}) names the counted teams; without it, one query does."""
+    if teams is None:
+        team_ids = list(counts["team"])
+        rows = Team.objects.filter(pk__in=team_ids).values_list("pk", "slug", "name")
+        teams = {pk: (slug, name) for pk, slug, name in rows} if team_ids else {}
     result: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         selected = set(query.filters.get(facet, []))
@@ -101,7 +105,7 @@ def facet_values(query: CatalogQuery, counts: dict[str, dict]) -> dict[str, list
                 team = teams.get(value)
                 if team is None:
                     continue
-                value, label = team.slug, team.name
+                value, label = team
             else:
                 label = (labels or {}).get(value, value)
             values.append(FacetValue(value, label, n, value in selected))
