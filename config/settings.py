@@ -50,10 +50,13 @@ INSTALLED_APPS = [
     "approvals",
     "audit",
     "demo",
+    "mlflow_api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything that may answer: under /mlflow/ every answer is MLflow's JSON.
+    "mlflow_api.middleware.MlflowJsonErrorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before anything reads a body: a body cut off by a disconnect is refused whole.

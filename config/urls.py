@@ -12,6 +12,8 @@ urlpatterns = [
     path("teams/", include("registry.team_urls")),
     path("deployments/", include("registry.deployment_urls")),
     path("admin/", admin.site.urls),
+    # MLflow's model registry API: MLFLOW_TRACKING_URI=<this server>/mlflow
+    path("mlflow/", include("mlflow_api.urls")),
 ]
 
 handler400 = "registry.views.errors.bad_request"
