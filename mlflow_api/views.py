@@ -233,6 +233,7 @@ def model_version_transition_stage(request, user, params):
             f"{params.text('stage')}) by {user.get_username()}."
         ),
     )
+    filed.refresh_from_db(fields=["state"])  # a policy needing no approval applies at once
     if filed.state == RequestState.APPLIED:
         return {"model_version": model_version_json(_version(version.model.name, version.number))}
     url = request.build_absolute_uri(reverse("approvals:request", args=[filed.pk]))
