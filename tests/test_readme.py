@@ -18,6 +18,7 @@ SOURCE_DIRS = {
     "audit",
     "approvals",
     "demo",
+    "mlflow_api",
     "bench",
     "tests",
     "static",
