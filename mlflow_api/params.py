@@ -1,7 +1,7 @@
 """A request's parameters as MLflow's client sends them: the query string for GET,
 a JSON object in the body for POST, PATCH and DELETE."""
 
-import json
+from registry.api.parsers import json_body_problems, loads_bounded
 
 from .errors import MlflowError, invalid
 
@@ -19,11 +19,19 @@ class Params:
         if not request.body:
             return cls({})
         try:
-            data = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise MlflowError("MALFORMED_REQUEST", "The request body is not valid JSON.") from None
+            data = loads_bounded(request.body)
+        except ValueError as exc:  # also undecodable bytes and nesting too deep
+            raise MlflowError(
+                "MALFORMED_REQUEST", f"The request body is not valid JSON: {exc}"
+            ) from None
         if not isinstance(data, dict):
             raise MlflowError("MALFORMED_REQUEST", "The request body must be a JSON object.")
+        # Text PostgreSQL cannot store (NUL, lone surrogates) is refused before any query.
+        problems = json_body_problems(data)
+        if problems:
+            raise invalid(
+                " ".join(f"{field}: {' '.join(reasons)}" for field, reasons in problems.items())
+            )
         return cls(data)
 
     def text(self, name: str, *, required: bool = False, default: str = "") -> str:

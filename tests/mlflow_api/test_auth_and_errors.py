@@ -97,6 +97,27 @@ def test_the_ajax_api_prefix_serves_the_same_endpoints(live_server, token, model
         ),
         ("GET", "mlflow/registered-models/get", {"params": {"name": "a\x00b"}}, 400, "BAD_REQUEST"),
         (
+            "PATCH",
+            "mlflow/registered-models/update",
+            {"json": {"name": "fraud-scorer", "description": "a\x00b"}},
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        (
+            "POST",
+            "mlflow/registered-models/create",
+            {"data": "[" * 100000 + "]" * 100000},
+            400,
+            "MALFORMED_REQUEST",
+        ),
+        (
+            "POST",
+            "mlflow/registered-models/create",
+            {"data": b"\xff\xfe"},
+            400,
+            "MALFORMED_REQUEST",
+        ),
+        (
             "GET",
             "mlflow/registered-models/search",
             {"params": {"max_results": "many"}},
