@@ -1,6 +1,11 @@
 """MLflow's own client (mlflow-skinny, unmodified) against a live Modelgate server."""
 
+import io
+import tarfile
+import zipfile
+
 import pytest
+import requests
 
 from tests.conftest import MODEL_DEFAULTS
 
@@ -37,7 +42,6 @@ def client(mlflow_env):
 @pytest.fixture
 def api(live_server, token):
     """Raw HTTP to the same endpoints, for what MLflow's client does not send."""
-    import requests
 
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
@@ -50,3 +54,43 @@ def api(live_server, token):
 
 def model_tags(**overrides):
     return {**METADATA_TAGS, **overrides}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny pyfunc model saved by MLflow: MLmodel, the pickled model, environments."""
+    import mlflow.pyfunc
+
+    from tests.mlflow_api.pyfunc_models import Doubler
+
+    path = tmp_path_factory.mktemp("pyfunc") / "model"
+    mlflow.pyfunc.save_model(str(path), python_model=Doubler(), pip_requirements=[])
+    return path
+
+
+def zipped(directory) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in sorted(directory.rglob("*")):
+            archive.write(file, file.relative_to(directory).as_posix())
+    return buffer.getvalue()
+
+
+def tarred(directory) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(directory, arcname="model")  # one top-level folder
+    return buffer.getvalue()
+
+
+def upload(live_server, token, model_name, filename, content, label):
+    """Register a version with its file through Modelgate's own API, as a pipeline would."""
+    response = requests.post(
+        f"{live_server.url}/api/models/{model_name}/versions/",
+        headers={"Authorization": f"Bearer {token}"},
+        data={"label": label, "framework": "other"},
+        files={"artifact": (filename, content)},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["number"]

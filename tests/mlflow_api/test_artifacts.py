@@ -1,10 +1,6 @@
 """A model uploaded to Modelgate loads with mlflow.pyfunc.load_model("models:/..."),
 through MLflow's artifact proxy endpoints, with Modelgate's download permissions."""
 
-import io
-import tarfile
-import zipfile
-
 import mlflow
 import mlflow.pyfunc
 import pytest
@@ -12,43 +8,8 @@ import requests
 
 from audit.models import AuditEvent
 from registry.audit_actions import Action
-from tests.mlflow_api.pyfunc_models import Doubler
+from tests.mlflow_api.conftest import tarred, upload, zipped
 from tests.mlflow_api.test_registered_models import error_of
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pyfunc") / "model"
-    mlflow.pyfunc.save_model(str(path), python_model=Doubler(), pip_requirements=[])
-    return path
-
-
-def zipped(directory) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for file in sorted(directory.rglob("*")):
-            archive.write(file, file.relative_to(directory).as_posix())
-    return buffer.getvalue()
-
-
-def tarred(directory) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        archive.add(directory, arcname="model")  # one top-level folder
-    return buffer.getvalue()
-
-
-def upload(live_server, token, model_name, filename, content, label):
-    """Register a version with its file through Modelgate's own API, as a pipeline would."""
-    response = requests.post(
-        f"{live_server.url}/api/models/{model_name}/versions/",
-        headers={"Authorization": f"Bearer {token}"},
-        data={"label": label, "framework": "other"},
-        files={"artifact": (filename, content)},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["number"]
 
 
 @pytest.mark.parametrize("packed, filename", [(zipped, "model.zip"), (tarred, "model.tar.gz")])
