@@ -197,7 +197,8 @@ def model_version_create(request, user, params):
     tags = parse_tag_list(params.data.get("tags"), what="tags")
     kwargs = version_register_kwargs(model=model, params=params, tags=tags)
     version = version_register(actor=user, model=model, **kwargs)
-    return {"model_version": model_version_json(_version(model.name, version.number))}
+    # The version as registration read it before its commit: no further round trip.
+    return {"model_version": model_version_json(version.snapshot)}
 
 
 @endpoint("GET")
