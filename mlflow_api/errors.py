@@ -52,7 +52,10 @@ def error_response(code: str, message: str, *, status: int | None = None) -> Jso
         {"error_code": code, "message": message}, status=status or STATUS.get(code, 400)
     )
     if response.status_code == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="modelgate", Basic realm="modelgate"'
+        # Not "Basic": a browser would prompt for a password and then send it by itself,
+        # cross-site too, to endpoints that take writes without a CSRF token. MLflow's
+        # client sends Basic credentials without being asked.
+        response["WWW-Authenticate"] = 'Bearer realm="modelgate"'
     return response
 
 

@@ -28,17 +28,22 @@ ENDPOINTS = [
 
 app_name = "mlflow_api"
 
-urlpatterns = [
-    path(f"{prefix}/2.0/mlflow/{route}", view, name=f"{prefix}-{route}")
-    for prefix in ("api", "ajax-api")
-    for route, view in ENDPOINTS
-] + [
-    path("api/2.0/mlflow-artifacts/artifacts", views.artifacts_list, name="artifacts"),
-    path("api/2.0/mlflow-artifacts/artifacts/", views.artifacts_list),
-    path(
-        "api/2.0/mlflow-artifacts/artifacts/<path:path>",
-        views.artifact_download,
-        name="artifact",
-    ),
-    re_path(r"^(?P<path>.*)$", views.unknown_endpoint),
-]
+urlpatterns = (
+    [
+        path(f"{prefix}/2.0/mlflow/{route}", view, name=f"{prefix}-{route}")
+        for prefix in ("api", "ajax-api")
+        for route, view in ENDPOINTS
+    ]
+    + [
+        route
+        for prefix in ("api", "ajax-api")
+        for route in (
+            path(f"{prefix}/2.0/mlflow-artifacts/artifacts", views.artifacts_list),
+            path(f"{prefix}/2.0/mlflow-artifacts/artifacts/", views.artifacts_list),
+            path(f"{prefix}/2.0/mlflow-artifacts/artifacts/<path:path>", views.artifact_download),
+        )
+    ]
+    + [
+        re_path(r"^(?P<path>.*)$", views.unknown_endpoint),
+    ]
+)

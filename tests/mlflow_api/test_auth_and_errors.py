@@ -34,6 +34,8 @@ def test_without_valid_credentials_the_answer_is_401_unauthenticated(live_server
     assert response.status_code == 401
     assert response.json()["error_code"] == "UNAUTHENTICATED"
     assert response.json()["message"]
+    # No Basic challenge: a browser would ask for a password and then send it by itself.
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="modelgate"'
 
 
 def test_basic_credentials_with_the_password_or_an_api_token(
