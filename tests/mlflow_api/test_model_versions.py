@@ -87,6 +87,10 @@ def test_get_update_download_uri_and_nothing_deleted(client, model, version):
         assert error_of(call, *args).error_code == "RESOURCE_DOES_NOT_EXIST"
     error = error_of(client.set_model_version_tag, "fraud-scorer", "1", "label", "9.0.0")
     assert error.error_code == "INVALID_PARAMETER_VALUE"
+    error = error_of(client.delete_model_version_tag, "fraud-scorer", "1", "label")
+    assert error.error_code == "INVALID_PARAMETER_VALUE"
+    version.refresh_from_db()
+    assert version.label == "1.0.0"
     assert error_of(client.get_model_version, "fraud-scorer", "one").error_code == (
         "INVALID_PARAMETER_VALUE"
     )
