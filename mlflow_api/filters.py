@@ -136,7 +136,15 @@ def _field(ident: str, fields: tuple[str, ...]) -> str:
     return name
 
 
+MAX_PATTERN_CHARS = 500
+
+
 def like_regex(pattern: str) -> str:
+    """A LIKE pattern as an anchored regular expression; runs of % are one .*, so no
+    pattern is too complex for PostgreSQL's regex engine."""
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise invalid(f"A LIKE pattern is at most {MAX_PATTERN_CHARS} characters.")
+    pattern = re.sub("%+", "%", pattern)
     out = []
     for ch in pattern:
         out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))

@@ -186,6 +186,7 @@ def test_search_filters_orders_and_pages(client, make_model, other_team, admin_u
         ({"filter_string": "name ="}, "quoted value"),
         ({"filter_string": "name"}, "operator"),
         ({"filter_string": "name = 'a"}, "Invalid filter"),
+        ({"filter_string": "name LIKE '" + "_" * 501 + "'"}, "at most 500"),
         ({"order_by": ["size DESC"]}, "order_by"),
         ({"page_token": "forged"}, "page_token"),
         ({"max_results": 100000}, "max_results"),
@@ -195,6 +196,14 @@ def test_unsupported_searches_are_invalid_parameter_value(client, model, kwargs,
     error = error_of(client.search_registered_models, **kwargs)
     assert (error.error_code, error.get_http_status_code()) == ("INVALID_PARAMETER_VALUE", 400)
     assert says in error.message
+
+
+def test_a_pattern_of_many_wildcards_is_answered(client, model):
+    pattern = "%_" * 200 + "%"
+    assert client.search_registered_models(f"name LIKE '{pattern}'") == []
+    assert [m.name for m in client.search_registered_models("name LIKE '%%%fraud%%%'")] == [
+        "fraud-scorer"
+    ]
 
 
 def test_a_page_token_only_continues_its_own_search(client, make_model):
