@@ -59,6 +59,6 @@ def test_registering_a_version_reads_it_back_from_registration(http, model, vers
 
     assert response.status_code == 200, response.content
     assert response.json()["model_version"]["version"] == "2"
-    # The token, the model by name and the caller's teams (the service's permission
-    # check, cached on the user the direct call reused): nothing is read back afterwards.
-    assert len(through_mlflow) == len(service_alone) + 3
+    # The token (the user's teams and permissions come with it) and the model by name:
+    # nothing is read back afterwards.
+    assert len(through_mlflow) == len(service_alone) + 2
