@@ -8,6 +8,7 @@ read: it lives in `registry.search`.
 import operator
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import reduce
 from typing import Any
 
@@ -515,6 +516,47 @@ def version_read(name: str, number: int, *, viewer=None) -> ModelVersion:
     if viewer is not None:
         remember_grants(viewer, version.model, source=version)
     return version
+
+
+def _as_jsonb_returns(value: Any) -> Any:
+    """A hyper-parameter value as PostgreSQL's jsonb gives it back: numeric keeps the
+    digits of a float's shortest repr, so one written in exponent form that is a whole
+    number (1e+16) comes back an integer; every other scalar comes back as it went in."""
+    if (
+        isinstance(value, float)
+        and "e" in repr(value)
+        and value.is_integer()
+        and connection.vendor == "postgresql"
+    ):
+        return int(Decimal(repr(value)))
+    return value
+
+
+def version_snapshot(
+    version: ModelVersion,
+    *,
+    model: RegisteredModel,
+    card: ModelCard,
+    metrics,
+    data_versions,
+    links,
+) -> ModelVersion:
+    """A just-registered version as `version_get` would read it, from the rows that
+    were written (metrics, data versions and parent links with their parents' models
+    loaded), without a query. A new version has no children."""
+    snapshot = ModelVersion(
+        **{f.attname: getattr(version, f.attname) for f in ModelVersion._meta.concrete_fields}
+    )
+    snapshot._state.adding, snapshot._state.db = False, version._state.db
+    snapshot.hyperparameters = {k: _as_jsonb_returns(v) for k, v in version.hyperparameters.items()}
+    snapshot.model, snapshot.created_by, snapshot.card = model, version.created_by, card
+    snapshot._prefetched_objects_cache = {}
+    by_name = sorted(metrics, key=lambda m: (m.name, m.dataset))
+    _prefetched(snapshot, "metrics", by_name[: settings.METRICS_MAX_PER_VERSION])
+    _prefetched(snapshot, "data_versions", sorted(data_versions, key=lambda d: d.dataset))
+    _prefetched(snapshot, "parent_links", sorted(links, key=lambda link: link.parent_id))
+    _prefetched(snapshot, "child_links", [])
+    return snapshot
 
 
 def card_for(version: ModelVersion) -> ModelCard:

@@ -24,6 +24,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from registry.audit_actions import Action as RegistryAction
+
 from ..audit_actions import ApprovalAction
 from ..models import PENDING_STATES, Decision, Review, TransitionRequest
 from ..status import request_status
@@ -32,9 +34,11 @@ logger = logging.getLogger("modelgate.approvals")
 
 BATCH_SIZE = 200
 
-# Events that cannot change what an approval was given on.
+# Events that cannot change what an approval was given on. A new version starts at
+# stage none with a card of its own: no digest of another version's request covers it.
 _NO_DIGEST_CHANGE = frozenset(
     {
+        RegistryAction.VERSION_REGISTERED,
         ApprovalAction.REQUESTED,
         ApprovalAction.APPROVED,
         ApprovalAction.REJECTED,

@@ -7,8 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ..artifacts import digest_and_size, safe_filename
@@ -24,8 +23,7 @@ from ..models import (
     artifact_storage,
 )
 from ..permissions import require_edit_model
-from ..search import search_refresh
-from ..selectors import version_get
+from ..selectors import version_get, version_snapshot
 from ..stages import Stage
 from .cards import card_inherit
 from .events import log_event
@@ -95,11 +93,15 @@ def _ancestor_ids(version_id: int) -> set[int]:
     return seen
 
 
-def _link_parents(version: ModelVersion, parents: Iterable[Parent]) -> list[dict[str, Any]]:
+def _link_parents(
+    version: ModelVersion, parents: Iterable[Parent], *, new: bool = False
+) -> tuple[list[VersionParent], list[dict[str, Any]]]:
+    """Link `version` to `parents`; returns the links and what the audit event records.
+    `new`: the version was inserted in this transaction, so it has no links yet."""
     links, recorded = [], []
-    existing = (
-        set(version.parent_links.values_list("parent_id", flat=True)) if version.pk else set()
-    )
+    if not parents:
+        return links, recorded
+    existing = set() if new else set(version.parent_links.values_list("parent_id", flat=True))
     for parent, relation in parents:
         clean_relation(relation)
         if parent.pk == version.pk:
@@ -129,7 +131,7 @@ def _link_parents(version: ModelVersion, parents: Iterable[Parent]) -> list[dict
             {"model": parent.model.name, "version": parent.number, "relation": relation}
         )
     VersionParent.objects.bulk_create(links)
-    return recorded
+    return links, recorded
 
 
 def version_register(
@@ -164,10 +166,10 @@ def version_register(
     All or nothing: the file is stored and hashed first, then the version, its
     metrics, lineage, card and audit event are written in one transaction; any error
     (the commit's included) leaves no row and no stored file, and the number stays free.
-    The returned version carries `snapshot`: the version as `version_get` read it
-    before the commit, so that a caller can answer without the database once the
-    version exists. (The version itself has no relations cached, so later reads of it
-    are fresh.)
+    The returned version carries `snapshot`: the version as `version_get` would read it,
+    built from what was written (no re-read), so that a caller can answer without the
+    database once the version exists. (The version itself has no relations cached, so
+    later reads of it are fresh.)
     """
     require_edit_model(actor, model)
     if artifact is not None and artifact_uri:
@@ -201,39 +203,59 @@ def version_register(
         stage=Stage.NONE,
     )
     version.full_clean(exclude=["model", "created_by", "artifact"], validate_constraints=False)
-    # Checked before the upload is stored; the unique constraint decides under the lock.
-    if ModelVersion.objects.filter(model=model, label=version.label).exists():
-        raise Conflict(f"{model.name} already has a version labelled {version.label}.")
+    if artifact is not None:
+        # Checked before the upload is stored; the unique constraint decides under the
+        # lock (and alone, without an upload: one statement less on the hot path).
+        if ModelVersion.objects.filter(model=model, label=version.label).exists():
+            raise Conflict(f"{model.name} already has a version labelled {version.label}.")
 
     with _stored_artifact(model.pk, artifact, expected_sha256) as stored:
         for field, value in stored.items():
             setattr(version, field, value)
         with transaction.atomic():
-            _register(actor, model, version, cleaned_metrics, cleaned_data, params, parents)
-            version.snapshot = version_get(model, version.number)
+            version.snapshot = _register(
+                actor, model, version, cleaned_metrics, cleaned_data, params, parents
+            )
     return version
 
 
-def _register(actor, model, version, cleaned_metrics, cleaned_data, params, parents) -> None:
-    # The UPDATE takes the model's row lock until commit: the next number is ours alone.
-    RegisteredModel.objects.filter(pk=model.pk).update(
-        last_version_number=F("last_version_number") + 1,
-        latest_framework=version.framework,
-        updated_at=timezone.now(),
-    )
-    version.number = RegisteredModel.objects.values_list("last_version_number", flat=True).get(
-        pk=model.pk
-    )
+def _next_number(model: RegisteredModel, framework: str) -> int:
+    """Take the model's next version number. The UPDATE takes the model's row lock until
+    commit, so the number is ours alone; RETURNING reads it back in the same statement
+    (the ORM's update() cannot)."""
+    table = connection.ops.quote_name(RegisteredModel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_version_number = last_version_number + 1, "
+            "latest_framework = %s, updated_at = %s WHERE id = %s RETURNING last_version_number",
+            [framework, timezone.now(), model.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def _register(
+    actor, model, version, cleaned_metrics, cleaned_data, params, parents
+) -> ModelVersion:
+    """Write the version and everything registered with it, and its audit event; return
+    the snapshot (see `version_register`)."""
+    version.number = _next_number(model, version.framework)
     try:
-        with transaction.atomic():
+        # No savepoint: a clash fails the whole registration, whose own atomic block
+        # (a savepoint when the caller has a transaction) rolls back.
+        with transaction.atomic(savepoint=False):
             version.save()
     except IntegrityError:
         raise Conflict(f"{model.name} already has a version labelled {version.label}.") from None
-    DataVersion.objects.bulk_create(DataVersion(version=version, **d) for d in cleaned_data)
-    Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned_metrics)
-    lineage = _link_parents(version, parents)
-    card_inherit(version=version)
-    search_refresh(model)
+    data_versions = DataVersion.objects.bulk_create(
+        DataVersion(version=version, **d) for d in cleaned_data
+    )
+    metrics = Metric.objects.bulk_create(Metric(version=version, **m) for m in cleaned_metrics)
+    links, lineage = _link_parents(version, parents, new=True)
+    card = card_inherit(version=version)
+    # The catalog's search document is not rebuilt: it is made of the model's own fields,
+    # its tags and its newest card's text, and the new card is a copy of the newest card
+    # (card_inherit), so the document is the same. The framework facet reads
+    # latest_framework, set with the number.
     log_event(
         version,
         Action.VERSION_REGISTERED,
@@ -251,6 +273,9 @@ def _register(actor, model, version, cleaned_metrics, cleaned_data, params, pare
             "data_versions": [d["dataset"] for d in cleaned_data],
             "parents": lineage,
         },
+    )
+    return version_snapshot(
+        version, model=model, card=card, metrics=metrics, data_versions=data_versions, links=links
     )
 
 
@@ -382,7 +407,7 @@ def lineage_attach(*, actor, version: ModelVersion, parents: Iterable[Parent]) -
     parents = list(parents)
     if not parents:
         raise ValidationError({"parents": ["Give at least one parent version."]})
-    recorded = _link_parents(version, parents)
+    _, recorded = _link_parents(version, parents)
     log_event(version, Action.LINEAGE_ATTACHED, actor=actor, changes={"parents": recorded})
     return version
 
