@@ -1,8 +1,10 @@
 """Writing to the audit log. The only code that inserts AuditEvent rows.
 
-Each event is hashed over a canonical serialisation of its fields plus the previous
-event's hash (SHA-256), so editing, removing or reordering any stored event breaks the
-chain that `manage.py audit_verify` walks (audit/verification.py).
+Each event's hash is SHA-256 over the previous event's hash, its sequence, its timestamp
+and a digest of a canonical serialisation of its other fields (event_hash), so editing,
+removing or reordering any stored event breaks the chain that `manage.py audit_verify`
+walks (audit/verification.py). On PostgreSQL the linking step runs in the database
+(audit_chain_append, audit migration 0010) inside the statement that inserts the event.
 
 The canonical form is computed from values *as the database will give them back*
 (timestamps in UTC with microseconds, IPv6 addresses compressed, JSON numbers as
@@ -21,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
@@ -150,18 +152,54 @@ def _canonical_ip(value: str | None) -> str | None:
     return value or None
 
 
-def canonical_bytes(fields: Mapping[str, Any], prev_hash: str) -> bytes:
-    payload = {name: fields.get(name) for name in HASHED_FIELDS}
-    payload["created_at"] = _canonical_time(payload["created_at"])
+# Hashed into the event's content digest; sequence and created_at are chained with it
+# (event_hash), because the chain head's lock assigns them.
+CONTENT_FIELDS = tuple(f for f in HASHED_FIELDS if f not in ("sequence", "created_at"))
+
+
+def _canonical_payload(fields: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    payload = {name: fields.get(name) for name in names}
+    if "created_at" in payload:
+        payload["created_at"] = _canonical_time(payload["created_at"])
     payload["ip_address"] = _canonical_ip(payload["ip_address"])
     payload["changes"] = _canonical_json(payload["changes"] or {})
-    payload["prev_hash"] = prev_hash
+    return payload
+
+
+def _dumps(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     ).encode("utf-8")
 
 
+def canonical_bytes(fields: Mapping[str, Any], prev_hash: str) -> bytes:
+    """The serialisation the first chain format hashed: every field and prev_hash."""
+    payload = _canonical_payload(fields, HASHED_FIELDS)
+    payload["prev_hash"] = prev_hash
+    return _dumps(payload)
+
+
+def content_digest(fields: Mapping[str, Any]) -> str:
+    """SHA-256 of an event's fields other than its sequence and timestamp."""
+    return hashlib.sha256(_dumps(_canonical_payload(fields, CONTENT_FIELDS))).hexdigest()
+
+
+def _link(prev_hash: str, sequence: int, created_at: str, content: str) -> str:
+    # Also computed by the database (audit migration 0010, audit_chain_append).
+    text = f"{prev_hash}:{sequence}:{created_at}:{content}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash that chains an event: SHA-256 over the previous event's hash, the
+    event's sequence, its timestamp and the digest of its other fields."""
+    created_at = _canonical_time(fields["created_at"])
+    return _link(prev_hash, fields["sequence"], created_at, content_digest(fields))
+
+
+def event_hash_v1(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash of events written before audit migration 0010 (one digest over every
+    field and prev_hash); verification accepts it only before the first newer event."""
     return hashlib.sha256(canonical_bytes(fields, prev_hash)).hexdigest()
 
 
@@ -221,13 +259,7 @@ def event_record(
     if meta.token_prefix:
         changes["_via_token"] = meta.token_prefix
 
-    head, _ = ChainHead.objects.select_for_update().get_or_create(
-        id=1, defaults={"sequence": 0, "hash": GENESIS_HASH}
-    )
     fields = {
-        "sequence": head.sequence + 1,
-        # Taken under the lock, so timestamps never run backwards along the chain.
-        "created_at": timezone.now(),
         "actor_kind": str(actor_kind),
         "actor_id": actor_id,
         "actor_name": actor_name,
@@ -245,10 +277,54 @@ def event_record(
         "ip_address": _canonical_ip(meta.ip_address),
         "user_agent": meta.user_agent,
     }
+    if connection.vendor == "postgresql":
+        event = _append_in_database(fields)
+    else:
+        event = _append_under_lock(fields)
+    event_recorded.send(sender=AuditEvent, event=event)
+    return event
+
+
+def _append_under_lock(fields: dict[str, Any]) -> AuditEvent:
+    """Link and insert the event from Python, under the chain head's row lock (held
+    until the transaction ends). Databases without audit_chain_append (SQLite)."""
+    head, _ = ChainHead.objects.select_for_update().get_or_create(
+        id=1, defaults={"sequence": 0, "hash": GENESIS_HASH}
+    )
+    # Taken under the lock, so timestamps never run backwards along the chain.
+    fields = {**fields, "sequence": head.sequence + 1, "created_at": timezone.now()}
     digest = event_hash(fields, head.hash)
     event = AuditEvent.objects.create(**fields, prev_hash=head.hash, hash=digest)
     ChainHead.objects.filter(id=1).update(sequence=fields["sequence"], hash=digest)
-    event_recorded.send(sender=AuditEvent, event=event)
+    return event
+
+
+_CHAINED = ("sequence", "prev_hash", "hash", "created_at")
+
+
+def _append_in_database(fields: dict[str, Any]) -> AuditEvent:
+    """Insert the event in one statement whose audit_chain_append call (audit migration
+    0010) locks the chain head, stamps, links and moves the head on. The lock is held
+    until the transaction ends, as before, but is taken by the writer's last statement,
+    with no round trip to Python while it is held."""
+    event = AuditEvent(**fields)
+    columns = [f for f in AuditEvent._meta.concrete_fields if f.attname not in ("id", *_CHAINED)]
+    quote = connection.ops.quote_name
+    # Typed placeholders: in INSERT ... SELECT a bare NULL or string would be text.
+    values = ", ".join(f"%s::{f.db_type(connection)}" for f in columns)
+    sql = (
+        f"WITH chained AS (SELECT * FROM audit_chain_append(%s, %s)) "
+        f"INSERT INTO {quote(AuditEvent._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in columns)}, {', '.join(_CHAINED)}) "
+        f"SELECT {values}, {', '.join(f'chained.{c}' for c in _CHAINED)} FROM chained "
+        f"RETURNING id, {', '.join(_CHAINED)}"
+    )
+    params = [content_digest(fields), GENESIS_HASH]
+    params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk, event.sequence, event.prev_hash, event.hash, event.created_at = cursor.fetchone()
+    event._state.adding, event._state.db = False, connection.alias
     return event
 
 

@@ -8,7 +8,9 @@ size of log) and stops at the first broken link:
 
 - a missing sequence number (an event was deleted),
 - an event whose prev_hash is not the previous event's hash (deleted or re-ordered),
-- an event whose stored hash is not the hash of its own fields (edited),
+- an event whose stored hash is not the hash of its own fields (edited); events from
+  before audit migration 0010 are hashed in the first format (audit.services), later
+  ones in the current one, and the first format is accepted only before the current,
 - a chain head that does not match the newest event (the newest events were deleted),
 - an event that an earlier run recorded as the newest intact one (its anchor) that is
   now missing or different (the newest events were deleted and the head moved back, or
@@ -28,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import STALE_RUN_DETAIL, AuditEvent, ChainHead, VerificationRun, VerificationState
-from .services import GENESIS_HASH, HASHED_FIELDS, event_hash, hashed_fields_of
+from .services import GENESIS_HASH, HASHED_FIELDS, event_hash, event_hash_v1, hashed_fields_of
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,9 @@ def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
     # event up to it were committed together, so this is a consistent end point.
     end = head["sequence"] if head else 0
     checked, expected_seq, prev_hash = 0, 1, GENESIS_HASH
+    # Events written before audit migration 0010 carry the first format's hash; once an
+    # event of the current format is seen, every later one must have it too.
+    current_format_seen = False
     while True:
         batch = list(
             AuditEvent.objects.filter(sequence__gte=expected_seq, sequence__lte=end)
@@ -94,8 +99,11 @@ def chain_check(*, batch_size: int = BATCH_SIZE) -> ChainCheck:
                     expected=prev_hash,
                     found=row["prev_hash"],
                 )
-            recomputed = event_hash(hashed_fields_of(row), row["prev_hash"])
-            if recomputed != row["hash"]:
+            fields = hashed_fields_of(row)
+            recomputed = event_hash(fields, row["prev_hash"])
+            if recomputed == row["hash"]:
+                current_format_seen = True
+            elif current_format_seen or event_hash_v1(fields, row["prev_hash"]) != row["hash"]:
                 return _broken(
                     checked,
                     seq,

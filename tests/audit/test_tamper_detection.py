@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from audit.models import AuditEvent, ChainHead, VerificationRun
-from audit.services import event_hash, event_record, hashed_fields_of
+from audit.services import GENESIS_HASH, event_hash, event_hash_v1, event_record, hashed_fields_of
 from audit.tasks import audit_verify_chain
 from tests.audit.sample_actions import SampleAction
 
@@ -153,3 +153,60 @@ def test_the_periodic_task_records_the_same_result(chain):
     run = VerificationRun.objects.get(pk=outcome["run"])
     assert (run.ok, run.broken_sequence) == (False, 5)
     assert "sequence 5" in run.detail
+
+
+def _first_format_chain(admin_user, count):
+    """Events as written before audit migration 0010: one digest over every field."""
+    from django.utils import timezone
+
+    prev = GENESIS_HASH
+    for n in range(1, count + 1):
+        fields = {
+            "sequence": n,
+            "created_at": timezone.now(),
+            "actor_kind": "user",
+            "actor_id": admin_user.pk,
+            "actor_name": admin_user.username,
+            "action": SampleAction.NOTED,
+            "object_type": "",
+            "object_id": "",
+            "model_name": "",
+            "model_id": None,
+            "version_number": None,
+            "request_id": None,
+            "from_stage": "",
+            "to_stage": "",
+            "reason": "",
+            "changes": {"n": n},
+            "ip_address": None,
+            "user_agent": "",
+        }
+        digest = event_hash_v1(fields, prev)
+        AuditEvent.objects.create(**fields, prev_hash=prev, hash=digest)
+        prev = digest
+    ChainHead.objects.update_or_create(id=1, defaults={"sequence": count, "hash": prev})
+
+
+def test_a_log_written_in_the_first_format_goes_on_and_verifies(admin_user, capsys):
+    from django.db import transaction
+
+    _first_format_chain(admin_user, 3)
+    with transaction.atomic():
+        newer = event_record(actor=admin_user, action=SampleAction.NOTED, changes={"n": 4})
+    assert newer.sequence == 4 and newer.prev_hash == AuditEvent.objects.get(sequence=3).hash
+    call_command("audit_verify", batch_size=2)
+    assert "4 events checked" in capsys.readouterr().out
+
+
+def test_an_event_in_the_first_format_after_the_current_one_is_caught(chain):
+    """Re-hashing the newest event in the old format (and moving the head with it)
+    would pass the old check; the current format, once seen, is required."""
+    last = AuditEvent.objects.get(sequence=EVENTS)
+    last.reason = "edited"
+    forged = event_hash_v1(hashed_fields_of(last), last.prev_hash)
+    with triggers_disabled():
+        AuditEvent.objects.filter(pk=last.pk).update(reason="edited", hash=forged)
+    ChainHead.objects.update(hash=forged)
+    code, output = _verify()
+    assert code == 1
+    assert f"broken at sequence {EVENTS}" in output and "its hash differs" in output
