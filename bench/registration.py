@@ -310,7 +310,7 @@ class WaitSampler(threading.Thread):
         kinds: dict[str, int] = {}
         for rows in self.samples:
             for kind, event, query in rows:
-                if kind == "Lock" and "audit_chainhead" in query:
+                if kind == "Lock" and "audit_chain" in query:
                     name = "chain head lock"
                 elif kind == "Lock":
                     name = f"other lock ({event})"

@@ -224,11 +224,12 @@ def _next_number(model: RegisteredModel, framework: str) -> int:
     commit, so the number is ours alone; RETURNING reads it back in the same statement
     (the ORM's update() cannot)."""
     table = connection.ops.quote_name(RegisteredModel._meta.db_table)
+    updated_at = RegisteredModel._meta.get_field("updated_at")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET last_version_number = last_version_number + 1, "
             "latest_framework = %s, updated_at = %s WHERE id = %s RETURNING last_version_number",
-            [framework, timezone.now(), model.pk],
+            [framework, updated_at.get_db_prep_value(timezone.now(), connection), model.pk],
         )
         return cursor.fetchone()[0]
 

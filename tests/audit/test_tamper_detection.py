@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from audit.models import AuditEvent, ChainHead, VerificationRun
-from audit.services import GENESIS_HASH, event_hash, event_hash_v1, event_record, hashed_fields_of
+from audit.services import event_hash, event_hash_v1, event_record, hashed_fields_of
 from audit.tasks import audit_verify_chain
+from tests.audit.first_format import first_format_events
 from tests.audit.sample_actions import SampleAction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -155,42 +156,10 @@ def test_the_periodic_task_records_the_same_result(chain):
     assert "sequence 5" in run.detail
 
 
-def _first_format_chain(admin_user, count):
-    """Events as written before audit migration 0010: one digest over every field."""
-    from django.utils import timezone
-
-    prev = GENESIS_HASH
-    for n in range(1, count + 1):
-        fields = {
-            "sequence": n,
-            "created_at": timezone.now(),
-            "actor_kind": "user",
-            "actor_id": admin_user.pk,
-            "actor_name": admin_user.username,
-            "action": SampleAction.NOTED,
-            "object_type": "",
-            "object_id": "",
-            "model_name": "",
-            "model_id": None,
-            "version_number": None,
-            "request_id": None,
-            "from_stage": "",
-            "to_stage": "",
-            "reason": "",
-            "changes": {"n": n},
-            "ip_address": None,
-            "user_agent": "",
-        }
-        digest = event_hash_v1(fields, prev)
-        AuditEvent.objects.create(**fields, prev_hash=prev, hash=digest)
-        prev = digest
-    ChainHead.objects.update_or_create(id=1, defaults={"sequence": count, "hash": prev})
-
-
 def test_a_log_written_in_the_first_format_goes_on_and_verifies(admin_user, capsys):
     from django.db import transaction
 
-    _first_format_chain(admin_user, 3)
+    first_format_events(admin_user, SampleAction.NOTED, count=3)
     with transaction.atomic():
         newer = event_record(actor=admin_user, action=SampleAction.NOTED, changes={"n": 4})
     assert newer.sequence == 4 and newer.prev_hash == AuditEvent.objects.get(sequence=3).hash
