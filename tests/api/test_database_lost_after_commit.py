@@ -22,6 +22,9 @@ from tests.conftest import MODEL_DEFAULTS
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+_EVENTS_TABLE = connection.ops.quote_name(AuditEvent._meta.db_table)
+
+
 class LostDatabase:
     def __init__(self):
         self.lost = False
@@ -32,7 +35,8 @@ class LostDatabase:
         if self.lost:
             self.failed_queries += 1
             raise OperationalError("server closed the connection unexpectedly")
-        if not self.armed and sql.startswith("INSERT") and AuditEvent._meta.db_table in sql:
+        # The event's INSERT (on PostgreSQL it starts WITH the chain step).
+        if not self.armed and f"INSERT INTO {_EVENTS_TABLE}" in sql:
             self.armed = True
             transaction.on_commit(self._lose)
         return execute(sql, params, many, context)
