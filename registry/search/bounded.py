@@ -188,10 +188,6 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
     for i, s in enumerate(sets):
         pilot = f"(SELECT count(*) FROM {TABLE} WHERE {s.where.sql} AND {window})"
         pilot_params = [*s.where.params, *window_params]
-        if s.where.sql == "TRUE":
-            # The whole catalog: the planner's row count says as much as a pilot (which
-            # PostgreSQL would read through the primary key, hashing every id).
-            pilot, pilot_params = f"(SELECT ({size} * {width} / {KEYS}.0)::bigint)", []
         head = f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE {s.where.sql} LIMIT %s) AS h)"
         threshold = "NULL"
         if i == 0 and ranked:
