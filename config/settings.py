@@ -5,6 +5,7 @@ var/, eager tasks, local files) except SECRET_KEY, which only has a default whil
 DEBUG is on. Malformed values fail at start-up (see config/env.py).
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -284,6 +285,19 @@ VERSION_LABEL_MAX_CHARS = env_int("VERSION_LABEL_MAX_CHARS", 100, minimum=5, max
 # three words.
 APPROVAL_REASON_MIN_CHARS = env_int("APPROVAL_REASON_MIN_CHARS", 20, minimum=1, maximum=1000)
 APPROVAL_REASON_MAX_CHARS = 5000
+# Model version aliases gated like a promotion to Production: setting or moving one
+# files a request that the model's Production approvers must approve, and deleting one
+# is refused (registry.services.aliases). Comma-separated, compared ignoring case; set
+# it empty to protect none.
+MODELGATE_PROTECTED_ALIASES = [
+    a.lower() for a in env_list("MODELGATE_PROTECTED_ALIASES", ["champion"])
+]
+for _alias in MODELGATE_PROTECTED_ALIASES:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", _alias):
+        raise ImproperlyConfigured(
+            f"MODELGATE_PROTECTED_ALIASES: {_alias!r} is not an alias name (1-64 letters, "
+            "digits, '_' or '-', starting with a letter or digit)."
+        )
 # Where the links in notification emails and webhooks point.
 MODELGATE_BASE_URL = (env_str("MODELGATE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 

@@ -67,6 +67,10 @@ class Action(models.TextChoices):
     TARGET_DISABLED = "registry.deployment_target.disabled", "Deployment target disabled"
     # A deployment system's report of a version's state on a target (about the version).
     DEPLOYMENT_REPORTED = "registry.deployment.reported", "Deployment state reported"
+    # Model version aliases (registry.services.aliases), about the version pointed at.
+    ALIAS_SET = "registry.alias.set", "Alias set"
+    ALIAS_MOVED = "registry.alias.moved", "Alias moved"
+    ALIAS_DELETED = "registry.alias.deleted", "Alias deleted"
     # One event for a whole synthetic load (manage.py synth), not one per row.
     CATALOG_BULK_LOADED = "registry.catalog.bulk_loaded", "Synthetic catalog loaded"
 
@@ -119,6 +123,22 @@ def _reported(event, changes: Mapping[str, Any]):
     if not target or not state:
         return None
     return format_html("Deployment target {} reported: {}", subject(target), state)
+
+
+def _alias(event, changes: Mapping[str, Any]):
+    """ "Alias “champion” moved from v2 to v3", from what the event recorded."""
+    alias, version = changes.get("alias"), changes.get("version")
+    if not alias or version in (None, ""):
+        return None
+    via = changes.get("request")
+    via = format_html(" (request #{})", via) if via else ""
+    if event.action == Action.ALIAS_MOVED and isinstance(version, list) and len(version) == 2:
+        return format_html(
+            "Alias {} moved from v{} to v{}{}", subject(alias), version[0], version[1], via
+        )
+    if event.action == Action.ALIAS_DELETED:
+        return format_html("Alias {} removed from v{}", subject(alias), version)
+    return format_html("Alias {} set on v{}{}", subject(alias), version, via)
 
 
 MEMBERSHIP = ("team", "user", "role")
@@ -223,6 +243,11 @@ register(
             changes=("target", "environment", "state", "endpoint_url", "message", "previous"),
             describe=_reported,
         ),
+        # "version" is the number; for a move, [old, new]. "request": the approvals
+        # request that a protected alias was set through, else null.
+        Action.ALIAS_SET: EventShape(changes=("alias", "version", "request"), describe=_alias),
+        Action.ALIAS_MOVED: EventShape(changes=("alias", "version", "request"), describe=_alias),
+        Action.ALIAS_DELETED: EventShape(changes=("alias", "version"), describe=_alias),
         Action.CATALOG_BULK_LOADED: EventShape(
             changes=(
                 "synthetic_models",

@@ -30,3 +30,16 @@ class CardChanged(RegistryError):
     def __init__(self, message: str, *, card):
         super().__init__(message)
         self.card = card
+
+
+class AliasProtected(RegistryError):
+    """A protected alias (settings.MODELGATE_PROTECTED_ALIASES) set or deleted without an
+    approved request (HTTP 403): the message says how to go through one."""
+
+    status_code = 403
+
+
+class AliasMissing(RegistryError):
+    """The model has no alias of that name (HTTP 404)."""
+
+    status_code = 404

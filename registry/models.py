@@ -19,6 +19,7 @@ from .choices import (
 )
 from .stages import Stage, StageChangeKind
 from .validators import (
+    validate_alias_name,
     validate_artifact_uri,
     validate_commit_sha,
     validate_license,
@@ -218,6 +219,30 @@ class ModelVersion(models.Model):
     @property
     def is_production(self) -> bool:
         return self.stage == Stage.PRODUCTION
+
+
+class ModelAlias(models.Model):
+    """A name per registered model that points at one of its versions (MLflow's model
+    version aliases: "champion", "challenger"). Setting an existing alias moves it; a
+    version may carry several. Names are unique per model ignoring case and keep the
+    spelling they were first set with. Changed only by registry.services.aliases."""
+
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=64, validators=[validate_alias_name])
+    # Deleting a version drops its aliases, as in MLflow.
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="aliases")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["model", "name"]
+        constraints = [
+            models.UniqueConstraint("model", Lower("name"), name="unique_alias_per_model_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.name}"
 
 
 class StageChange(models.Model):

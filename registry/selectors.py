@@ -30,6 +30,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
@@ -38,6 +39,7 @@ from .deployments.models import DeploymentTarget, Environment, Serving, ServingS
 from .models import (
     DataVersion,
     Metric,
+    ModelAlias,
     ModelCard,
     ModelVersion,
     RegisteredModel,
@@ -81,6 +83,13 @@ def model_get(name: str, *, viewer=None) -> RegisteredModel:
     if viewer is not None:
         remember_grants(viewer, model)
     return model
+
+
+def alias_names_prefetch() -> Prefetch:
+    """Versions' `aliases` with just their names, in name order (one query for a page)."""
+    return Prefetch(
+        "aliases", queryset=ModelAlias.objects.only("name", "version_id").order_by(Lower("name"))
+    )
 
 
 def model_versions(model: RegisteredModel) -> QuerySet:
@@ -338,6 +347,7 @@ def version_get(model: RegisteredModel, number: int) -> ModelVersion:
                 ),
             ),
             "data_versions",
+            alias_names_prefetch(),
             Prefetch(
                 "parent_links",
                 queryset=VersionParent.objects.select_related("parent__model")
@@ -772,3 +782,50 @@ def target_get(ref: str) -> DeploymentTarget:
     if target is None:
         raise Http404(f"No deployment target named {ref!r} (or with that id).")
     return target
+
+
+def _aliases(model: RegisteredModel) -> QuerySet[ModelAlias]:
+    return (
+        ModelAlias.objects.filter(model=model)
+        .select_related("version", "set_by")
+        .only(
+            "name",
+            "model_id",
+            "version__number",
+            "version__label",
+            "version__stage",
+            "set_by__username",
+            "created_at",
+            "updated_at",
+        )
+        .order_by(Lower("name"))
+    )
+
+
+def model_aliases(model: RegisteredModel) -> list[ModelAlias]:
+    """The model's aliases by name, each with its version and who set it (one query)."""
+    aliases = list(_aliases(model))
+    for alias in aliases:
+        alias.model = model
+    return aliases
+
+
+def alias_get(model: RegisteredModel, name: str) -> ModelAlias:
+    """Alias `name` (any case) of `model` with its version, or Http404."""
+    alias = _aliases(model).filter(name__lower=(name or "").lower()).first()
+    if alias is None:
+        raise Http404(f"{model.name} has no alias {name!r}.")
+    alias.model = model
+    return alias
+
+
+def alias_resolve(model: RegisteredModel, name: str) -> ModelVersion:
+    """The version that alias `name` (any case) of `model` points at, or Http404."""
+    version = (
+        ModelVersion.objects.filter(model=model, aliases__name__lower=(name or "").lower())
+        .select_related("model")
+        .first()
+    )
+    if version is None:
+        raise Http404(f"{model.name} has no alias {name!r}.")
+    return version

@@ -18,6 +18,44 @@ validate_model_name = RegexValidator(
     code="invalid_name",
 )
 
+# Model version aliases (MLflow's rules, with a shorter limit): 1-64 letters, digits, '_'
+# or '-', starting with a letter or digit. "latest" (any case) and "v<digits>" ("v1",
+# "V12") are refused: MLflow reads them as version references (models:/name/latest,
+# v1), so such an alias could never be resolved. 64 and not MLflow's 255: an alias is a
+# word a person says ("champion"), and it appears in URLs and on pages.
+ALIAS_NAME_MAX_CHARS = 64
+ALIAS_NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+VERSION_REF_RE = re.compile(r"\A[vV][0-9]+\Z")
+
+
+def validate_alias_name(value: str) -> None:
+    if not value:
+        raise ValidationError("Give the alias a name.", code="required")
+    if len(value) > ALIAS_NAME_MAX_CHARS:
+        raise ValidationError(
+            "An alias name is at most %(limit)d characters; this one has %(length)d.",
+            params={"limit": ALIAS_NAME_MAX_CHARS, "length": len(value)},
+            code="max_length",
+        )
+    if not ALIAS_NAME_RE.match(value):
+        raise ValidationError(
+            "An alias name uses letters, digits, '_' or '-', starting with a letter or digit.",
+            code="invalid_alias",
+        )
+    if value.lower() == "latest":
+        raise ValidationError(
+            "'latest' is reserved (it means the newest version); choose another alias name.",
+            code="reserved_alias",
+        )
+    if VERSION_REF_RE.match(value):
+        raise ValidationError(
+            "%(value)r reads as a version reference (v<number>); choose an alias name that "
+            "does not look like one.",
+            params={"value": value},
+            code="reserved_alias",
+        )
+
+
 # Semantic Versioning 2.0.0, the regex published at semver.org.
 SEMVER_RE = (
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"

@@ -2,6 +2,13 @@
 permissions and state, writes its audit event with the change, and raises a domain
 error (ValidationError, PermissionDenied, RegistryError) that leaves nothing changed."""
 
+from .aliases import (
+    alias_clean_name,
+    alias_delete,
+    alias_is_protected,
+    alias_set,
+    aliases_protected,
+)
 from .cards import card_update
 from .deliveries import (
     deliveries_claim,
@@ -46,6 +53,11 @@ from .versions import (
 )
 
 __all__ = [
+    "alias_clean_name",
+    "alias_delete",
+    "alias_is_protected",
+    "alias_set",
+    "aliases_protected",
     "artifact_attach",
     "artifact_download",
     "card_update",
