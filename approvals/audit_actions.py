@@ -14,6 +14,8 @@ approvals.transition.applied     from_stage, to_stage, reason; changes: {"reques
                                  "approvers": [{"user", "at", "comment", "digests"}],
                                  "gates": [...], "policy": {...}, "digests": {...},
                                  "archived_version": number or null}
+                                 An alias request (kind "alias") sets no stage fields:
+                                 both events carry "kind" and "alias" in changes instead
 approvals.transition.rolled_back from_stage "production", to_stage "production" for the
                                  restored version; changes: {"replaced_version",
                                  "review_request": id}
@@ -77,7 +79,7 @@ register(
     {
         ApprovalAction.REQUESTED: EventShape(
             fields=("from_stage", "to_stage", "reason", "request_id"),
-            changes=("policy", "gates", "gates_passed"),
+            changes=("policy", "gates", "gates_passed", "kind", "alias"),
         ),
         ApprovalAction.APPROVED: EventShape(fields=REQUEST, changes=("comment", "digests")),
         ApprovalAction.REJECTED: EventShape(fields=REQUEST, changes=("comment",)),
@@ -87,6 +89,7 @@ register(
             fields=("from_stage", "to_stage", "reason", "request_id"),
             changes=(
                 "kind",
+                "alias",
                 "requester",
                 "approvers",
                 "gates",

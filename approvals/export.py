@@ -208,7 +208,8 @@ def _pg_select(columns: str, *, one_request: bool) -> str:
     user = _t(get_user_model())
     approve = f"r.decision = '{Decision.APPROVE}'"
     closed = ", ".join(f"'{s}'" for s in CLOSED_STATES)
-    where = f"(tr.state IN ({closed}) OR {_ROLLBACK})"
+    # Alias requests change no stage: the audit log has them, the transitions export not.
+    where = f"(tr.state IN ({closed}) OR {_ROLLBACK}) AND tr.kind <> '{RequestKind.ALIAS}'"
     if one_request:
         where += " AND tr.id = %s"
         approvals = f"""LATERAL (
@@ -263,6 +264,8 @@ def export_row_write(request: TransitionRequest) -> None:
     if connection.vendor != "postgresql":
         return
     if request.state not in CLOSED_STATES and request.kind != RequestKind.ROLLBACK_REVIEW:
+        return
+    if request.kind == RequestKind.ALIAS:
         return
     with connection.cursor() as cursor:
         cursor.execute(_pg_write_rows(one_request=True), [request.pk])
@@ -382,7 +385,7 @@ def _iso(value: datetime | None) -> str | None:
 def _requests(f: TransitionFilter):
     qs = TransitionRequest.objects.filter(
         models.Q(state__in=CLOSED_STATES) | models.Q(kind=RequestKind.ROLLBACK_REVIEW)
-    )
+    ).exclude(kind=RequestKind.ALIAS)
     rollback = models.Q(kind=RequestKind.ROLLBACK_REVIEW)
     if f.outcome == Outcome.ROLLED_BACK:
         qs = qs.filter(rollback)

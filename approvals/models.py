@@ -8,6 +8,7 @@ request and review records the policy version it was judged under.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from registry.choices import RiskTier
 from registry.models import ModelVersion, RegisteredModel, Team
@@ -134,6 +135,9 @@ class RequestKind(models.TextChoices):
     PROMOTION = "promotion", "Stage change"
     # Opened by an emergency rollback: named approvers confirm it after the fact.
     ROLLBACK_REVIEW = "rollback_review", "Review of an emergency rollback"
+    # Pointing a protected alias (registry.services.aliases) at the version: judged by
+    # the model's Production policy (its approvers and gates); changes no stage.
+    ALIAS = "alias", "Protected alias change"
 
 
 class TransitionRequest(models.Model):
@@ -143,7 +147,11 @@ class TransitionRequest(models.Model):
         max_length=20, choices=RequestKind.choices, default=RequestKind.PROMOTION
     )
     from_stage = models.CharField(max_length=20, choices=Stage.choices)
+    # An alias request's is Production: whose policy, approvers and inbox it goes to.
     to_stage = models.CharField(max_length=20, choices=TARGET_STAGE_CHOICES)
+    # The alias an ALIAS request points at the version, as the requester spelt it;
+    # blank for every other kind.
+    alias = models.CharField(max_length=64, blank=True)
     reason = models.TextField()
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -185,15 +193,29 @@ class TransitionRequest(models.Model):
         ]
         constraints = [
             # One pending request per version and target stage: a second is a conflict.
+            # Alias requests change no stage and have their own rule.
             models.UniqueConstraint(
                 fields=["version", "to_stage"],
-                condition=Q(state__in=["open", "blocked"]),
+                condition=Q(state__in=["open", "blocked"]) & ~Q(kind="alias"),
                 name="one_pending_request_per_version_stage",
+            ),
+            # One pending request per model and alias (any case).
+            models.UniqueConstraint(
+                "model",
+                Lower("alias"),
+                condition=Q(state__in=["open", "blocked"], kind="alias"),
+                name="one_pending_request_per_model_alias",
             ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == RequestKind.ALIAS:
+            return f"Request #{self.pk}: {self.model.name}@{self.alias} to v{self.version.number}"
         return f"Request #{self.pk}: {self.model.name} v{self.version.number} to {self.to_stage}"
+
+    @property
+    def is_alias(self) -> bool:
+        return self.kind == RequestKind.ALIAS
 
     @property
     def is_pending(self) -> bool:

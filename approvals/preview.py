@@ -9,7 +9,7 @@ from registry.stages import STAGE_LABELS, TARGET_STAGES, transition_problem
 
 from .approvers import approvers
 from .gates import Gate, gate_results
-from .models import PENDING_STATES, Policy, TransitionRequest
+from .models import PENDING_STATES, Policy, RequestKind, TransitionRequest
 from .policies import policy_for
 from .status import production_version
 
@@ -74,7 +74,9 @@ def stage_options(version: ModelVersion) -> list[StageOption]:
     baseline = _baseline(version)
     pending = {
         r.to_stage: r
-        for r in TransitionRequest.objects.filter(version=version, state__in=PENDING_STATES)
+        for r in TransitionRequest.objects.filter(
+            version=version, state__in=PENDING_STATES
+        ).exclude(kind=RequestKind.ALIAS)
     }
     return [
         _option(version, stage, baseline=baseline, waiting=pending.get(stage))
@@ -88,8 +90,10 @@ def stage_preview(version: ModelVersion, stage: str) -> tuple[StageOption, Model
     the gates and approvers even when the move cannot be requested, so that everything
     in the way shows at once; and the production version it would replace."""
     baseline = _baseline(version)
-    waiting = TransitionRequest.objects.filter(
-        version=version, to_stage=stage, state__in=PENDING_STATES
-    ).first()
+    waiting = (
+        TransitionRequest.objects.filter(version=version, to_stage=stage, state__in=PENDING_STATES)
+        .exclude(kind=RequestKind.ALIAS)
+        .first()
+    )
     option = _option(version, stage, baseline=baseline, waiting=waiting, gates_anyway=True)
     return option, baseline

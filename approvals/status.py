@@ -64,6 +64,14 @@ def request_status(request: TransitionRequest) -> RequestStatus:
     gates = gate_results(version, applied.policy, to_stage=request.to_stage, baseline=baseline)
     if request.kind == RequestKind.ROLLBACK_REVIEW:
         gates[0] = ROLLBACK_GATE
+    elif request.kind == RequestKind.ALIAS:
+        # The version keeps its stage: the move check does not apply, the rest does.
+        gates[0] = Gate(
+            "Alias",
+            f"“{request.alias}” points at a version of {request.model.name}",
+            f"v{version.number}, {version.get_stage_display()}",
+            True,
+        )
     baseline_id = (
         request.baseline_id
         if request.kind == RequestKind.ROLLBACK_REVIEW

@@ -4,6 +4,7 @@ permissions and state, writes its audit event with the change, and raises a doma
 (ValidationError, PermissionDenied, ApprovalError, Conflict) that leaves nothing changed.
 Reads of a request's state are in approvals.status and approvals.selectors."""
 
+from .aliases import alias_assign, alias_request
 from .governance import approver_grant, approver_revoke, policy_publish
 from .transitions import (
     review_approve,
@@ -15,6 +16,8 @@ from .transitions import (
 )
 
 __all__ = [
+    "alias_assign",
+    "alias_request",
     "approver_grant",
     "approver_revoke",
     "policy_publish",

@@ -18,7 +18,7 @@ from registry.deployments.models import DeliveryEvent
 from registry.errors import Conflict
 from registry.models import ModelVersion, RegisteredModel
 from registry.permissions import can_edit_model
-from registry.services import deliveries_enqueue
+from registry.services import alias_set, deliveries_enqueue
 from registry.stages import (
     STAGE_LABELS,
     TARGET_STAGES,
@@ -186,9 +186,13 @@ def transition_request(
     )
     if problem:
         raise ValidationError({"to_stage": [problem]})
-    pending = TransitionRequest.objects.filter(
-        version=version, to_stage=to_stage, state__in=PENDING_STATES
-    ).first()
+    pending = (
+        TransitionRequest.objects.filter(
+            version=version, to_stage=to_stage, state__in=PENDING_STATES
+        )
+        .exclude(kind=RequestKind.ALIAS)
+        .first()
+    )
     if pending is not None:
         raise Conflict(
             f"Request #{pending.pk} to move v{version.number} to {STAGE_LABELS[to_stage]} "
@@ -381,7 +385,17 @@ def _try_apply(request: TransitionRequest, status: RequestStatus, *, actor) -> b
 def _apply(request: TransitionRequest, status: RequestStatus, *, actor) -> None:
     version = request.version
     archived = None
-    if request.kind == RequestKind.PROMOTION:
+    stage_fields = {"from_stage": version.stage, "to_stage": request.to_stage}
+    if request.kind == RequestKind.ALIAS:  # points the alias; no stage changes
+        alias_set(
+            actor=actor,
+            model=request.model,
+            name=request.alias,
+            version=version,
+            approved_request=request,
+        )
+        stage_fields = {}
+    elif request.kind == RequestKind.PROMOTION:
         if request.to_stage == Stage.PRODUCTION and status.baseline is not None:
             archived = status.baseline
             stage_set(
@@ -390,7 +404,6 @@ def _apply(request: TransitionRequest, status: RequestStatus, *, actor) -> None:
                 kind=StageChangeKind.SUPERSEDED,
                 request_id=request.pk,
             )
-        from_stage = version.stage
         stage_set(
             version=version,
             to_stage=request.to_stage,
@@ -398,7 +411,7 @@ def _apply(request: TransitionRequest, status: RequestStatus, *, actor) -> None:
             request_id=request.pk,
         )
     else:  # a rollback review confirms what the rollback already did
-        from_stage = request.from_stage
+        stage_fields["from_stage"] = request.from_stage
     _store_status(request, status)
     request.state, request.blocked_reason = RequestState.APPLIED, ""
     request.closed_at, request.closed_by = timezone.now(), actor
@@ -415,11 +428,11 @@ def _apply(request: TransitionRequest, status: RequestStatus, *, actor) -> None:
         ApprovalAction.APPLIED,
         actor=actor,
         request=request,
-        from_stage=from_stage,
-        to_stage=request.to_stage,
         reason=request.reason,
+        **stage_fields,
         changes={
             "kind": request.kind,
+            **({"alias": request.alias} if request.kind == RequestKind.ALIAS else {}),
             "requester": request.requester.get_username(),
             "approvers": approvals,
             "gates": request.gate_results,
@@ -432,7 +445,7 @@ def _apply(request: TransitionRequest, status: RequestStatus, *, actor) -> None:
     request.save()
     if request.kind == RequestKind.PROMOTION:  # a rollback review changes no stage
         deliveries_enqueue(
-            version=version, from_stage=from_stage, to_stage=request.to_stage,
+            version=version, from_stage=stage_fields["from_stage"], to_stage=request.to_stage,
             reason=request.reason, approvers=[a["user"] for a in approvals],
             request_id=request.pk, actor=actor, replaced_version=archived,
         )  # fmt: skip

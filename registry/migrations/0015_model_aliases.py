@@ -10,7 +10,7 @@ import registry.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0013_git_targets"),
+        ("registry", "0014_bounded_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
