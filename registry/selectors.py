@@ -18,6 +18,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     F,
     IntegerField,
     JSONField,
@@ -90,6 +91,24 @@ def alias_names_prefetch() -> Prefetch:
     return Prefetch(
         "aliases", queryset=ModelAlias.objects.only("name", "version_id").order_by(Lower("name"))
     )
+
+
+def alias_names_by_number(model: RegisteredModel, numbers) -> dict[int, list[str]]:
+    """{version number: alias names by name} for the model's versions `numbers` (one
+    query; none for no numbers)."""
+    if not numbers:
+        return {}
+    out: dict[int, list[str]] = {}
+    rows = (
+        ModelAlias.objects.filter(
+            model=model, version__number__gte=min(numbers), version__number__lte=max(numbers)
+        )
+        .order_by(Lower("name"))
+        .values_list("version__number", "name")
+    )
+    for number, name in rows:
+        out.setdefault(number, []).append(name)
+    return out
 
 
 def model_versions(model: RegisteredModel) -> QuerySet:
@@ -178,8 +197,8 @@ VERSION_ROW_FIELDS = (
 
 def version_rows(model: RegisteredModel, numbers: range | list[int]) -> list[dict]:
     """The model's versions numbered `numbers` (a page of the list, newest first), as
-    plain rows of VERSION_ROW_FIELDS plus `created_by` (a username) and
-    `card_filled_sections`: one query, no model instances."""
+    plain rows of VERSION_ROW_FIELDS plus `created_by` (a username),
+    `card_filled_sections` and, on PostgreSQL, `alias_names`: one query, no model instances."""
     if not numbers:
         return []
     return list(
@@ -189,8 +208,21 @@ def version_rows(model: RegisteredModel, numbers: range | list[int]) -> list[dic
             *VERSION_ROW_FIELDS,
             created_by_name=F("created_by__username"),
             card_filled_sections=card_filled_sections(),
+            **_alias_names_annotation(),
         )
     )
+
+
+def _alias_names_annotation() -> dict:
+    """On PostgreSQL, a version row's `alias_names` (by name) in the row's own query;
+    elsewhere nothing (the caller reads alias_names_by_number)."""
+    if connection.vendor != "postgresql":
+        return {}
+    sql = (
+        "ARRAY(SELECT a.name FROM registry_modelalias a"
+        ' WHERE a.version_id = "registry_modelversion"."id" ORDER BY lower(a.name))'
+    )
+    return {"alias_names": RawSQL(sql, [], output_field=ArrayField(CharField()))}
 
 
 # model_metric_series's rows in one fixed statement (PostgreSQL and SQLite): the ORM took
@@ -383,6 +415,11 @@ _EDGES_SQL = """ARRAY(
     JOIN registry_registeredmodel om ON om.id = o.model_id
     WHERE l.{side}_id = {this} ORDER BY l.{other}_id)"""
 _PARTS_SQL = {
+    # The aliases that point at the version, by name (issue 12).
+    "parts_aliases": f"""ARRAY(
+        SELECT jsonb_build_object('id', a.id, 'name', a.name)
+        FROM registry_modelalias a WHERE a.version_id = {_THIS_VERSION}
+        ORDER BY lower(a.name))""",
     # The people the card's sections name (card_sections shows them by username).
     "parts_card_people": f"""ARRAY(
         SELECT jsonb_build_object('id', u.id, 'name', u.username)
@@ -483,8 +520,17 @@ def _attach_parts(version: ModelVersion) -> None:
             for row in version.parts_children
         ],
     )
+    _prefetched(
+        version,
+        "aliases",
+        [
+            ModelAlias(version_id=version.pk, model_id=version.model_id, **row)
+            for row in version.parts_aliases
+        ],
+    )
     version.card_people = {row["id"]: row["name"] for row in version.parts_card_people}
     for name in (
+        "parts_aliases",
         "parts_card_people",
         "parts_metrics",
         "parts_data_versions",

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from registry.api.fields import StrictInputMixin
 from registry.api.serializers.models import api_reverse
+from registry.services import alias_is_protected
 from registry.stages import Stage
 
 from ..models import TARGET_STAGE_CHOICES, RequestKind, RequestState
@@ -92,6 +93,10 @@ class _RequestFields(serializers.Serializer):
     url = serializers.URLField()
     web_url = serializers.URLField(help_text="The request's page, with the review buttons.")
     kind = serializers.ChoiceField(choices=RequestKind.choices)
+    alias = serializers.CharField(
+        help_text="The protected alias a request of kind 'alias' points at the version "
+        "(its to_stage is Production, whose policy and approvers judge it); empty otherwise."
+    )
     state = serializers.ChoiceField(
         choices=RequestState.choices,
         help_text="open: waiting for approvals; blocked: approved but a gate fails; "
@@ -233,3 +238,54 @@ class GatesPreviewSerializer(serializers.Serializer):
         "failing gates, a move the state machine refuses, too few eligible approvers, a "
         "request already waiting, not being allowed to request. Empty when nothing does.",
     )
+
+
+# --- Aliases ------------------------------------------------------------------------------
+
+
+class AliasSetSerializer(StrictInputMixin, serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version number to point at.")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=settings.APPROVAL_REASON_MAX_CHARS,
+        help_text="Required for a protected alias (a request is filed): "
+        + REASON_HELP
+        + " Ignored for others.",
+    )
+
+
+class AliasSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="As first set; names ignore case.")
+    version = serializers.IntegerField(source="version.number")
+    version_url = serializers.SerializerMethodField()
+    protected = serializers.SerializerMethodField(
+        help_text="Whether setting it needs an approved request (MODELGATE_PROTECTED_ALIASES)."
+    )
+    set_by = serializers.CharField(source="set_by.username")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(help_text="When it was last set or moved.")
+    url = serializers.SerializerMethodField()
+
+    def get_version_url(self, alias) -> str:
+        return api_reverse(
+            self.context, "api:version-detail", alias.model.name, alias.version.number
+        )
+
+    def get_protected(self, alias) -> bool:
+        return alias_is_protected(alias.model, alias.name)
+
+    def get_url(self, alias) -> str:
+        return api_reverse(self.context, "approvals_api:alias-detail", alias.model.name, alias.name)
+
+
+class AliasRequestRefSerializer(RequestRefSerializer):
+    web_url = serializers.URLField(help_text="The request's page, where approvers review it.")
+
+
+class AliasRequestedSerializer(serializers.Serializer):
+    """A protected alias: nothing is set yet, a request waits for approval."""
+
+    detail = serializers.CharField()
+    request = AliasRequestRefSerializer()

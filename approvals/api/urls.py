@@ -3,7 +3,7 @@ every unknown /api/ address with a JSON 404): registry does not import approvals
 
 from django.urls import path
 
-from . import views
+from . import aliases, views
 
 app_name = "approvals_api"
 
@@ -17,6 +17,12 @@ urlpatterns = [
         name="version-request",
     ),
     path(f"{VERSION}gates/", views.VersionGatesView.as_view(), name="version-gates"),
+    path("models/<str:name>/aliases/", aliases.AliasListView.as_view(), name="alias-list"),
+    path(
+        "models/<str:name>/aliases/<str:alias>/",
+        aliases.AliasDetailView.as_view(),
+        name="alias-detail",
+    ),
     path("transition-requests/", views.TransitionRequestListView.as_view(), name="request-list"),
     path(REQUEST, views.TransitionRequestDetailView.as_view(), name="request-detail"),
     path(f"{REQUEST}approve/", views.ApproveView.as_view(), name="request-approve"),

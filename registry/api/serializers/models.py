@@ -60,6 +60,10 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
         help_text="The most advanced stage any version is in. Changes only through approvals.",
     )
     latest_version = serializers.IntegerField(source="last_version_number", read_only=True)
+    aliases = serializers.SerializerMethodField(
+        help_text="The model's aliases by name (each points at one version: "
+        "GET .../aliases/ says which)."
+    )
     can_edit = serializers.SerializerMethodField(
         help_text="Whether you may change this model and register versions of it."
     )
@@ -82,6 +86,7 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
             "stage",
             "latest_version",
             "latest_framework",
+            "aliases",
             "can_edit",
             "created_at",
             "updated_at",
@@ -89,6 +94,9 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
             "web_url",
         ]
         read_only_fields = fields
+
+    def get_aliases(self, model) -> list[str]:
+        return sorted((a.name for a in model.aliases.all()), key=str.lower)
 
     def get_can_edit(self, model) -> bool:
         return can_edit_model(self.context["request"].user, model)

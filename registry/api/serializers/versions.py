@@ -149,6 +149,9 @@ class VersionSerializer(serializers.ModelSerializer):
         help_text="Changes only through an approved transition request.",
     )
     artifact = serializers.SerializerMethodField()
+    aliases = serializers.SerializerMethodField(
+        help_text="The model's aliases that point at this version, by name."
+    )
     created_by = serializers.CharField(source="created_by.username", read_only=True)
     # URLs, or "" when not given (a URLField would promise format: uri).
     run_url = serializers.CharField(read_only=True)
@@ -167,6 +170,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "number",
             "label",
             "stage",
+            "aliases",
             "framework",
             "flavor",
             "artifact",
@@ -189,6 +193,9 @@ class VersionSerializer(serializers.ModelSerializer):
         if not version.has_artifact:
             return None
         return ArtifactSerializer(version, context=self.context).data
+
+    def get_aliases(self, version) -> list[str]:
+        return sorted((a.name for a in version.aliases.all()), key=str.lower)
 
     def get_card_completeness(self, version) -> int | None:
         try:
@@ -231,6 +238,7 @@ def version_rows(request, model, rows: list[dict]) -> list[dict]:
                 "number": number,
                 "label": row["label"],
                 "stage": row["stage"],
+                "aliases": row.get("alias_names", []),
                 "framework": row["framework"],
                 "flavor": row["flavor"],
                 "artifact": {

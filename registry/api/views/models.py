@@ -77,7 +77,7 @@ class ModelListView(APIView):
         result = catalog_search(CatalogQuery.from_params(request.query_params))
         page = result.page
         models = list(page.object_list)
-        prefetch_related_objects(models, "owner")
+        prefetch_related_objects(models, "owner", "aliases")
         prefetch_edit_permissions(request.user, models)
         data = {
             "count": page.paginator.count,

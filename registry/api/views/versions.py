@@ -18,7 +18,14 @@ from rest_framework.views import APIView
 from ... import services
 from ...models import ModelVersion
 from ...permissions import require_edit_model
-from ...selectors import model_get, version_get, version_read, version_rows
+from ...selectors import (
+    alias_names_by_number,
+    alias_names_prefetch,
+    model_get,
+    version_get,
+    version_read,
+    version_rows,
+)
 from ..errors import error_responses
 from ..filters import VersionFilter
 from ..openapi import MODEL_NAME_PATTERN
@@ -92,6 +99,10 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
         # deleted), so a page is a range of numbers: no COUNT, no OFFSET.
         numbers = self.paginate_queryset(range(model.last_version_number, 0, -1))
         rows = version_rows(model, numbers)
+        if rows and "alias_names" not in rows[0]:  # not PostgreSQL: one more query
+            aliases = alias_names_by_number(model, numbers)
+            for row in rows:
+                row["alias_names"] = aliases.get(row["number"], [])
         return self.get_paginated_response(serialize_version_rows(request, model, rows))
 
     @extend_schema(
@@ -338,6 +349,8 @@ class VersionSearchView(generics.ListAPIView):
     pagination_class = PagePagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = VersionFilter
-    queryset = ModelVersion.objects.select_related("model", "created_by", "card").order_by(
-        "-created_at", "-pk"
+    queryset = (
+        ModelVersion.objects.select_related("model", "created_by", "card")
+        .prefetch_related(alias_names_prefetch())
+        .order_by("-created_at", "-pk")
     )
