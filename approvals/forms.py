@@ -81,3 +81,33 @@ class TransitionExportForm(forms.Form):
             to_stage=data["to_stage"],
             outcome=data["outcome"],
         )
+
+
+class AliasForm(forms.Form):
+    """Point an alias at a version (approvals.services.alias_assign decides whether at once
+    or through a request, and checks the name)."""
+
+    name = forms.CharField(
+        label="Alias",
+        max_length=200,
+        help_text="Letters, digits, '_' or '-', e.g. challenger. Not 'latest' or v<number>.",
+    )
+    version = forms.IntegerField(label="Version number", min_value=1)
+    reason = forms.CharField(
+        label="Reason (protected aliases)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A protected alias is set once its request is approved: say why this "
+        "version should be it. Kept for ever in the audit log.",
+        max_length=settings.APPROVAL_REASON_MAX_CHARS,
+        strip=True,
+    )
+
+    def add_service_error(self, exc: ValidationError) -> None:
+        """The service's errors on the fields they name ("alias" is the name field)."""
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                field = "name" if field == "alias" else field
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from registry.stages import STAGE_LABELS
 
-from .models import TransitionRequest
+from .models import RequestKind, TransitionRequest
 from .status import eligible_approver_ids, request_status
 
 
@@ -45,8 +45,17 @@ def _message(request: TransitionRequest, what: str) -> tuple[str, str]:
         "applied": f"Applied: {name} is now in {stage}",
         "rolled_back": f"Emergency rollback to review: {name} is back in {stage}",
     }
+    asked = f"move {name} to {stage}"
+    if request.kind == RequestKind.ALIAS:
+        target = f"{request.model.name}@{request.alias}"
+        subjects.update(
+            requested=f"Review requested: {target} to v{request.version.number}",
+            rejected=f"Rejected: {target} to v{request.version.number}",
+            applied=f"Applied: {target} now points at v{request.version.number}",
+        )
+        asked = f"point the protected alias {target} at {name}"
     lines = [
-        f"{request.requester.get_username()} asked to move {name} to {stage}.",
+        f"{request.requester.get_username()} asked to {asked}.",
         "",
         f"Reason: {request.reason}",
     ]

@@ -111,6 +111,8 @@ def _waiting(user) -> QuerySet[TransitionRequest]:
 
 MINE_FIELDS = (
     "state",
+    "kind",
+    "alias",
     "from_stage",
     "to_stage",
     "created_at",
@@ -137,7 +139,8 @@ class Page:
 _INBOX_ROWS = """
     WITH waiting AS ({waiting}),
     shown AS (SELECT id FROM waiting ORDER BY id LIMIT %s)
-    SELECT t.id, t.state, t.kind, t.from_stage, t.to_stage, t.created_at, t.gates_passed,
+    SELECT t.id, t.state, t.kind, t.alias, t.from_stage, t.to_stage, t.created_at,
+           t.gates_passed,
            m.name AS model_name, v.number AS version_number, v.label AS version_label,
            u.username AS requester_name,
            EXISTS (SELECT 1 FROM approvals_review r

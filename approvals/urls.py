@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import export_views, governance_views, views
+from . import alias_views, export_views, governance_views, views
 
 app_name = "approvals"
 
@@ -18,6 +18,12 @@ urlpatterns = [
         export_views.transitions_export_download,
         name="transitions_export_download",
     ),
+]
+
+# A model's aliases (the model page's forms): a protected one files a request.
+urlpatterns += [
+    path("models/<str:name>/aliases/", alias_views.alias_set, name="alias_set"),
+    path("models/<str:name>/aliases/delete/", alias_views.alias_remove, name="alias_delete"),
 ]
 
 # Governance: named approvers and risk tier of a model, policies, break-glass rollback.

@@ -225,7 +225,9 @@ def _act(request, pk: int, action, success: str, **kwargs):
         messages.error(request, " ".join(exc.messages))
     else:
         tr.refresh_from_db()
-        if tr.state == RequestState.APPLIED:
+        if tr.state == RequestState.APPLIED and tr.kind == RequestKind.ALIAS:
+            success += f" {tr.alias} now points at v{tr.version.number}."
+        elif tr.state == RequestState.APPLIED:
             success += f" v{tr.version.number} is now in {tr.get_to_stage_display()}."
         elif tr.state == RequestState.BLOCKED:
             success += f" It cannot apply yet: {tr.blocked_reason}"

@@ -17,7 +17,13 @@ from ..errors import Conflict
 from ..forms import ModelMetadataForm, model_initial
 from ..models import ModelVersion, RegisteredModel, VersionParent, completeness_percent
 from ..permissions import can_edit_model, require_edit_model
-from ..selectors import card_filled_sections, model_get, model_lineage, model_metric_series
+from ..selectors import (
+    card_filled_sections,
+    model_aliases,
+    model_get,
+    model_lineage,
+    model_metric_series,
+)
 from ..stages import Stage
 
 VERSIONS_PER_PAGE = 25  # as the catalog
@@ -89,6 +95,9 @@ def model_detail(request, name):
         model, last_versions=CHART_VERSIONS, max_series=CHART_SERIES
     )
     lineage = model_lineage(model, limit=LINEAGE_LIMIT)
+    aliases = model_aliases(model)  # all of them, also those of versions on other pages
+    for v in versions:
+        v.alias_names = [a.name for a in aliases if a.version_id == v.pk]
     return render(
         request,
         "registry/model_detail.html",
@@ -111,6 +120,8 @@ def model_detail(request, name):
             "lineage_count": len(lineage),
             "lineage_truncated": len(lineage) >= LINEAGE_LIMIT,
             "history_events": events_for_model(model, limit=HISTORY_LIMIT),
+            "aliases": aliases,
+            "protected_aliases": sorted(services.aliases_protected()),
         },
     )
 

@@ -170,12 +170,12 @@ def test_the_section_costs_the_same_however_many_requests_approvers_and_policies
     request, client, viewer, model, make_model, make_ready_version, promote, admin_user,
     governance, team, django_user_model, member,
 ):  # fmt: skip
-    """A member: 13 queries, 3 of them the approvals section (policies, approvers, open
+    """A member: 14 queries, 3 of them the approvals section (policies, approvers, open
     requests), 1 the navigation's review count, 1 the warning about Production's
-    deployment notifications (there is a Production) and 1 what the targets report
-    serving (issue 10); the user's teams and permissions come with the user, their grants
-    on the model with the model (issue 11). Bree, break-glass and in no team, pays one
-    more for the version a rollback would restore."""
+    deployment notifications (there is a Production), 1 what the targets report serving
+    (issue 10) and 1 the model's aliases (issue 12); the user's teams and permissions
+    come with the user, their grants on the model with the model (issue 11). Bree,
+    break-glass and in no team, pays one more for the version a rollback would restore."""
     client.force_login(request.getfixturevalue(viewer))
     url = reverse("registry:model_detail", args=[model.name])
     v1, v2 = make_ready_version(model), make_ready_version(model)
@@ -198,7 +198,7 @@ def test_the_section_costs_the_same_however_many_requests_approvers_and_policies
         reason=PUBLISH_REASON, risk_tier="medium", team=team,
     )  # fmt: skip
     assert queries(client, url) == few
-    assert few == {"member": 13, "break_glass": 14}[viewer]
+    assert few == {"member": 14, "break_glass": 15}[viewer]
 
 
 @pytest.mark.parametrize("viewer", ["member", "outsider", "admin_user"])
