@@ -16,6 +16,7 @@ from .models import (
     Delivery,
     DeliveryAttempt,
     DeploymentTarget,
+    ModelAlias,
     ModelCard,
     ModelVersion,
     RegisteredModel,
@@ -65,6 +66,13 @@ class ModelVersionAdmin(ReadOnlyAdmin):
 
     def view_on_site(self, obj):
         return reverse("registry:version_detail", args=[obj.model.name, obj.number])
+
+
+@admin.register(ModelAlias)
+class ModelAliasAdmin(ReadOnlyAdmin):
+    list_display = ("model", "name", "version", "set_by", "updated_at")
+    search_fields = ("model__name", "name")
+    list_select_related = ("model", "version__model", "set_by")
 
 
 @admin.register(ModelCard)

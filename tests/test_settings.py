@@ -43,6 +43,10 @@ def run_check(**env):
         ({"DEBUG": "1", "MODELGATE_PROCESS": "worker"}, "MODELGATE_PROCESS must be"),
         ({"DEBUG": "1", "MODELGATE_GITOPS_LOCAL_DIR": "git"}, "must be an absolute path"),
         ({"DEBUG": "1", "GITOPS_TIMEOUT_SECONDS": "90"}, "GITOPS_TIMEOUT_SECONDS must be"),
+        (
+            {"DEBUG": "1", "MODELGATE_PROTECTED_ALIASES": "champion,prod line"},
+            "MODELGATE_PROTECTED_ALIASES: 'prod line' is not an alias name",
+        ),
     ],
 )
 def test_bad_configuration_stops_start_up_with_the_variable_named(env, message, tmp_path):
