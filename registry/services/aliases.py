@@ -99,6 +99,8 @@ def alias_set(
             {"version": [f"v{version.number} is a version of another model, not {model.name}."]}
         )
     request_ref = approved_request.pk if approved_request is not None else None
+    # Set through a request: by the one who asked (the event names who applied it).
+    set_by = getattr(approved_request, "requester", None) or actor
     alias = (
         ModelAlias.objects.select_for_update()
         .filter(model=model, name__lower=name.lower())
@@ -106,7 +108,7 @@ def alias_set(
         .first()
     )
     if alias is None:
-        alias = ModelAlias.objects.create(model=model, name=name, version=version, set_by=actor)
+        alias = ModelAlias.objects.create(model=model, name=name, version=version, set_by=set_by)
         log_event(
             version,
             Action.ALIAS_SET,
@@ -115,7 +117,7 @@ def alias_set(
         )
     elif alias.version_id != version.pk:
         previous = alias.version
-        alias.version, alias.set_by = version, actor
+        alias.version, alias.set_by = version, set_by
         alias.save(update_fields=["version", "set_by", "updated_at"])
         log_event(
             version,

@@ -76,6 +76,7 @@ def test_approval_by_the_production_approvers_sets_it_and_keeps_the_stage(
 
     assert request.state == RequestState.APPLIED
     assert alias_resolve(model, "champion") == ready_version
+    assert ModelAlias.objects.get(name="champion").set_by == member  # who asked for it
     ready_version.refresh_from_db()
     assert ready_version.stage == Stage.NONE
     set_event = AuditEvent.objects.get(action=Action.ALIAS_SET)
