@@ -247,7 +247,40 @@ def _delivery_redeliver(c):
     return lambda: services.delivery_redeliver(actor=c.admin, delivery=delivery)
 
 
+def _alias_delete(c):
+    services.alias_set(actor=c.member, model=c.model, name="challenger", version=c.version)
+    return lambda: services.alias_delete(actor=c.member, model=c.model, name="challenger")
+
+
+ALIAS_REASON = "Beats the current champion on the Q3 hold-out set."
+
 WRITES = {
+    "alias_set": (
+        Action.ALIAS_SET,
+        lambda c: (
+            lambda: services.alias_set(
+                actor=c.member, model=c.model, name="challenger", version=c.version
+            )
+        ),
+    ),
+    "alias_delete": (Action.ALIAS_DELETED, _alias_delete),
+    # An unprotected alias is set at once; a protected one files a request.
+    "alias_assign": (
+        Action.ALIAS_SET,
+        lambda c: (
+            lambda: approvals.alias_assign(
+                actor=c.member, model=c.model, name="shadow", version=c.version
+            )
+        ),
+    ),
+    "alias_request": (
+        ApprovalAction.REQUESTED,
+        lambda c: (
+            lambda: approvals.alias_request(
+                actor=c.member, version=c.version, alias="champion", reason=ALIAS_REASON
+            )
+        ),
+    ),
     "deployment_report_record": (Action.DEPLOYMENT_REPORTED, _deployment_report),
     "delivery_redeliver": (Action.DELIVERY_REDELIVERED, _delivery_redeliver),
     "deployment_target_test": (Action.TARGET_TESTED, _target_test),
@@ -389,6 +422,9 @@ WRITES = {
 
 # Reads: public, but they change nothing a person would audit.
 READS = {
+    "aliases_protected": lambda c: lambda: services.aliases_protected(),
+    "alias_is_protected": lambda c: lambda: services.alias_is_protected(c.model, "champion"),
+    "alias_clean_name": lambda c: lambda: services.alias_clean_name("challenger"),
     "token_authenticate": lambda c: lambda: services.token_authenticate(c.secret),
     "parse_parent_ref": lambda c: (
         lambda: services.parse_parent_ref(
