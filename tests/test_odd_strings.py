@@ -360,6 +360,7 @@ def api_baselines(world: World) -> dict[str, dict]:
         "transition_requests_approve": {"comment": "Looks right."},
         "transition_requests_reject": {"comment": "The card misses the Q3 slices."},
         "transition_requests_withdraw": {"comment": "Found a bug."},
+        "aliases_set": {"version": 1, "reason": "Beats the current one on the hold-out set."},
         "targets_reports_create": {
             "model": world.parent.name,
             "version": 1,
@@ -471,6 +472,7 @@ def test_the_api_never_fails_on_odd_input(world, target, value):
         "number": "2",
         "id": str(world.request_id),
         "target": world.target,
+        "alias": "challenger",
     }
     query = ""
     body = None
