@@ -92,6 +92,9 @@ def translate(exc: Exception) -> MlflowError | None:
         return MlflowError("RESOURCE_CONFLICT", exc.message)
     if isinstance(exc, Conflict):  # a name, label or pending request already taken
         return MlflowError("RESOURCE_ALREADY_EXISTS", exc.message)
-    if isinstance(exc, ArtifactTooLarge | RegistryError):
+    if isinstance(exc, ArtifactTooLarge):
         return invalid(exc.message)
+    if isinstance(exc, RegistryError):  # by the status the error declares
+        code = {403: "PERMISSION_DENIED", 404: "RESOURCE_DOES_NOT_EXIST"}
+        return MlflowError(code.get(exc.status_code, "INVALID_PARAMETER_VALUE"), exc.message)
     return None

@@ -1,8 +1,10 @@
 """Modelgate's models and versions as MLflow's JSON (model_registry.proto)."""
 
 from django.db.models import Max, Q
+from django.db.models.functions import Lower
 
-from registry.models import ModelVersion
+from registry.models import ModelAlias, ModelVersion
+from registry.selectors import alias_names_prefetch
 from registry.stages import Stage
 
 from .tags import model_tags, version_tags
@@ -31,7 +33,12 @@ def version_source(version) -> str:
     return version.artifact_uri
 
 
-def model_version_json(version, *, aliases: list[str] = ()) -> dict:
+def model_version_json(version, *, aliases: list[str] | None = None) -> dict:
+    """`aliases` defaults to the version's prefetched ones (registry.selectors'
+    alias_names_prefetch), or none when they were not read."""
+    if aliases is None:
+        cached = getattr(version, "_prefetched_objects_cache", {}).get("aliases")
+        aliases = [a.name for a in cached] if cached is not None else []
     data = {
         "name": version.model.name,
         "version": str(version.number),
@@ -79,8 +86,26 @@ def latest_versions(models, stages: list[str] | None = None) -> dict[int, list[M
     models_by_id = {m.pk: m for m in models}
     if not wanted:
         return by_model
-    found = ModelVersion.objects.filter(wanted).select_related("created_by").order_by("number")
+    found = (
+        ModelVersion.objects.filter(wanted)
+        .select_related("created_by")
+        .prefetch_related(alias_names_prefetch())
+        .order_by("number")
+    )
     for version in found:
         version.model = models_by_id[version.model_id]
         by_model[version.model_id].append(version)
     return by_model
+
+
+def model_aliases(models) -> dict[int, list[dict]]:
+    """MLflow's `aliases` of each model ({alias, version}), in one query for a page."""
+    out: dict[int, list[dict]] = {m.pk: [] for m in models}
+    rows = (
+        ModelAlias.objects.filter(model_id__in=list(out))
+        .order_by(Lower("name"))
+        .values_list("model_id", "name", "version__number")
+    )
+    for model_id, name, number in rows:
+        out[model_id].append({"alias": name, "version": str(number)})
+    return out

@@ -15,6 +15,7 @@ ENDPOINTS = [
     ("registered-models/get-latest-versions", views.registered_model_latest_versions),
     ("registered-models/set-tag", views.registered_model_set_tag),
     ("registered-models/delete-tag", views.registered_model_delete_tag),
+    ("registered-models/alias", views.registered_model_alias),
     ("model-versions/create", views.model_version_create),
     ("model-versions/get", views.model_version_get),
     ("model-versions/update", views.model_version_update),

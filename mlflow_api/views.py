@@ -9,10 +9,16 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from approvals.models import RequestState
-from approvals.services import transition_request
+from approvals.services import alias_assign, transition_request
 from registry.models import ModelVersion
-from registry.selectors import model_get, model_named_like
-from registry.services import model_create, model_update, version_register, version_update
+from registry.selectors import alias_names_prefetch, alias_resolve, model_get, model_named_like
+from registry.services import (
+    alias_delete,
+    model_create,
+    model_update,
+    version_register,
+    version_update,
+)
 
 from . import artifacts
 from .auth import authenticated_user
@@ -24,6 +30,7 @@ from .params import Params
 from .serializers import (
     MODELGATE_STAGE,
     latest_versions,
+    model_aliases,
     model_version_json,
     registered_model_json,
     version_source,
@@ -77,7 +84,10 @@ def _model(name: str):
 def _version(name: str, number: int) -> ModelVersion:
     model = _model(name)
     version = (
-        ModelVersion.objects.select_related("created_by").filter(model=model, number=number).first()
+        ModelVersion.objects.select_related("created_by")
+        .prefetch_related(alias_names_prefetch())
+        .filter(model=model, number=number)
+        .first()
     )
     if version is None:
         raise not_found(f"Model Version (name={model.name}, version={number}) not found")
@@ -87,7 +97,8 @@ def _version(name: str, number: int) -> ModelVersion:
 
 def _model_answer(model) -> dict:
     latest = latest_versions([model])[model.pk]
-    return {"registered_model": registered_model_json(model, latest=latest)}
+    aliases = model_aliases([model])[model.pk]
+    return {"registered_model": registered_model_json(model, latest=latest, aliases=aliases)}
 
 
 def _stages(raw: list[str]) -> list[str] | None:
@@ -154,8 +165,12 @@ def registered_model_search(request, user, params):
     models, token = page(
         rows, max_results=max_results, token=params.text("page_token"), query=(text, order_by)
     )
-    latest = latest_versions(models)
-    answer = {"registered_models": [registered_model_json(m, latest=latest[m.pk]) for m in models]}
+    latest, aliases = latest_versions(models), model_aliases(models)
+    answer = {
+        "registered_models": [
+            registered_model_json(m, latest=latest[m.pk], aliases=aliases[m.pk]) for m in models
+        ]
+    }
     if token:
         answer["next_page_token"] = token
     return answer
@@ -237,12 +252,20 @@ def model_version_transition_stage(request, user, params):
     filed.refresh_from_db(fields=["state"])  # a policy needing no approval applies at once
     if filed.state == RequestState.APPLIED:
         return {"model_version": model_version_json(_version(version.model.name, version.number))}
-    url = request.build_absolute_uri(reverse("approvals:request", args=[filed.pk]))
-    raise MlflowError(
-        "PERMISSION_DENIED",
+    raise _awaits_approval(
+        request,
+        filed,
         f"The transition of {version.model.name} version {version.number} to "
-        f"{params.text('stage')} awaits approval: Modelgate filed transition request "
-        f"#{filed.pk} ({url}); the stage changes when its approvers approve it.",
+        f"{params.text('stage')}",
+    )
+
+
+def _awaits_approval(request, filed, what: str) -> MlflowError:
+    url = request.build_absolute_uri(reverse("approvals:request", args=[filed.pk]))
+    return MlflowError(
+        "PERMISSION_DENIED",
+        f"{what} awaits approval: Modelgate filed request #{filed.pk} ({url}); it takes "
+        "effect when the model's approvers approve it.",
     )
 
 
@@ -252,7 +275,11 @@ def model_version_search(request, user, params):
         "max_results", default=VERSIONS_MAX_RESULTS, least=1, most=VERSIONS_MAX_RESULTS
     )
     text, order_by = params.text("filter"), params.strings("order_by")
-    rows = versions_matching(text, order_by).select_related("model", "created_by")
+    rows = (
+        versions_matching(text, order_by)
+        .select_related("model", "created_by")
+        .prefetch_related(alias_names_prefetch())
+    )
     versions, token = page(
         rows, max_results=max_results, token=params.text("page_token"), query=(text, order_by)
     )
@@ -287,6 +314,43 @@ def model_version_set_tag(request, user, params):
 def model_version_delete_tag(request, user, params):
     _version(params.text("name", required=True), params.version())
     raise invalid("A Modelgate version's tags are fixed when it is registered.")
+
+
+# --- aliases ------------------------------------------------------------------------------
+
+
+@endpoint("POST", "GET", "DELETE")
+def registered_model_alias(request, user, params):
+    """One address, three calls, as in MLflow: set (POST), get-by-alias (GET), delete."""
+    model = _model(params.text("name", required=True))
+    alias = params.text("alias", required=True)
+    if request.method == "GET":
+        try:
+            version = alias_resolve(model, alias)
+        except Http404:
+            raise not_found(f"Registered model alias {alias} not found.") from None
+        return {"model_version": model_version_json(_version(model.name, version.number))}
+    if request.method == "DELETE":
+        alias_delete(actor=user, model=model, name=alias)
+        return {}
+    version = _version(model.name, params.version())
+    _, filed = alias_assign(
+        actor=user,
+        model=model,
+        name=alias,
+        version=version,
+        reason=(
+            f"Requested through the MLflow API (set_registered_model_alias {alias} to "
+            f"version {version.number}) by {user.get_username()}."
+        ),
+    )
+    if filed is not None:
+        filed.refresh_from_db(fields=["state"])  # a policy needing no approval applies at once
+        if filed.state != RequestState.APPLIED:
+            raise _awaits_approval(
+                request, filed, f"Pointing alias {alias!r} at version {version.number}"
+            )
+    return {}
 
 
 # --- the artifact proxy (read-only) ------------------------------------------------------
