@@ -81,6 +81,7 @@ class CountSet:
     head: int = 0  # rows counted up to the exact limit + 1
     pilot: int = 0  # rows in the pilot sample
     pilot_keys: int = PILOT_KEYS  # its window's width
+    head_counted: bool = False  # whether `head` was counted (else inferred from the pilot)
     keys: int = KEYS  # sample window width; KEYS: counted exactly
 
     @property
@@ -197,32 +198,41 @@ def _pilot(cursor, sets: list[CountSet], start: int, *, ranked: bool) -> tuple[i
                 f" ORDER BY search_key DESC OFFSET {reach} LIMIT 1) END"
             )
         parts.append(
-            f"(SELECT ARRAY[c, CASE WHEN c BETWEEN %s AND %s THEN {head} END, {threshold}]"
+            f"(SELECT ARRAY[c, CASE WHEN c >= %s AND c < %s THEN {head} END, {threshold}]"
             f" FROM {pilot} AS p(c))"
         )
         params += [low, high, *s.where.params, limit + 1]
-        if threshold != "NULL":
-            params += [low, settings.SEARCH_RANK_CANDIDATES]
+        if threshold != "NULL":  # wanted when the matches may be more than the limit
+            params += [math.floor(limit * width / KEYS), settings.SEARCH_RANK_CANDIDATES]
         params += pilot_params
     parts.append(size + "::bigint")
     cursor.execute("SELECT " + ", ".join(parts), params)
     row = cursor.fetchone()
     for s, (pilot, head, _) in zip(sets, row[:-1], strict=True):
-        s.pilot, s.pilot_keys = pilot, width
+        s.pilot, s.pilot_keys, s.head_counted = pilot, width, head is not None
         s.head = head if head is not None else (0 if pilot < low else limit + 1)
+        if head is None and pilot < low:
+            s.head = min(limit, round(pilot * KEYS / width))  # counted exactly anyway
     _catalog_size_seen = row[-1]
     return row[-1], row[0][2]
 
 
 def _unclear_band(width: int) -> tuple[int, int]:
-    """Pilot counts for which a set may hold more or fewer rows than the exact limit.
+    """(low, high): a set whose pilot count is below `low` is counted exactly (it holds
+    at most SEARCH_EXACT_LIMIT rows, or a few times that when unlucky: counting those
+    exactly costs no more than a sample would); from `high` on it is over the limit.
+    Between them, its first SEARCH_EXACT_LIMIT + 1 rows are counted to decide.
 
-    Below `low`, the set is within the limit with near certainty (it is then counted
-    exactly, and an unlucky larger set is merely counted exactly too); above `high`, it
-    is certainly over it (a pilot count is a binomial draw with mean
-    rows * width / KEYS)."""
+    A pilot count is a binomial draw with mean rows * width / KEYS. On catalogs of up
+    to ~100,000 models the mean for SEARCH_EXACT_LIMIT rows is about 16, and a set of
+    at most that many reaches 2.5 times it with a probability under 10^-6: no band.
+    With a smaller mean (a larger catalog, a smaller window) the head decides up to six
+    times it."""
     expected = settings.SEARCH_EXACT_LIMIT * width / KEYS
-    return max(0, int(expected / 3)), int(expected * 3)
+    if expected >= 10:
+        low = math.ceil(2.5 * expected)
+        return low, low
+    return 0, max(1, math.ceil(6 * expected))
 
 
 def _choose_windows(sets: list[CountSet], exact: bool, catalog: int) -> None:
@@ -252,7 +262,9 @@ def _sampled(s: CountSet, start: int, columns: list[str], catalog: int) -> tuple
     )
 
 
-def _page_sql(query: CatalogQuery, main: CountSet, threshold: int | None) -> tuple[str, list]:
+def _page_sql(
+    query: CatalogQuery, main: CountSet, threshold: int | None, *, rank_in_m: bool = False
+) -> tuple[str, list]:
     """SQL for the page's ids (one more than a page, to know whether another follows).
 
     Relevance, without touching every match:
@@ -283,6 +295,15 @@ def _page_sql(query: CatalogQuery, main: CountSet, threshold: int | None) -> tup
     # Names starting with `words`: between it and it with its last character's successor
     # (byte order, as the pattern index on lower(name) sorts); nothing when it is empty.
     upper = words[:-1] + chr(ord(words[-1]) + 1) if words else ""
+    if rank_in_m:  # every match, ranked as it was read (CTE m)
+        candidates, candidate_params = "SELECT id, search_key, rank FROM m", []
+    else:
+        candidates = (
+            f"SELECT id, search_key, ts_rank(search_vector, {_tsquery()}) AS rank FROM {TABLE}"
+            f" WHERE {where.sql} AND search_key >= %s"
+        )
+        threshold_value = -1 if threshold is None else threshold
+        candidate_params = [query.q, *where.params, threshold_value]
     sql = f"""
         n AS (SELECT r.id, r.search_key, lower(r.name) = %s AS exact
               FROM (SELECT id FROM {TABLE} WHERE lower(name) ~>=~ %s AND lower(name) ~<~ %s
@@ -290,8 +311,7 @@ def _page_sql(query: CatalogQuery, main: CountSet, threshold: int | None) -> tup
               JOIN {TABLE} AS r ON r.id = named.id
               WHERE {where.sql}
               ORDER BY lower(r.name) LIMIT {NAME_HITS}),
-        c AS (SELECT id, search_key, ts_rank(search_vector, {_tsquery()}) AS rank FROM {TABLE}
-              WHERE {where.sql} AND search_key >= %s),
+        c AS ({candidates}),
         ranked AS (
             SELECT id, 0 AS part,
                    ROW_NUMBER() OVER (ORDER BY exact DESC, search_key DESC) AS k FROM n
@@ -305,9 +325,7 @@ def _page_sql(query: CatalogQuery, main: CountSet, threshold: int | None) -> tup
         words,
         upper,
         *where.params,
-        query.q,
-        *where.params,
-        -1 if threshold is None else threshold,
+        *candidate_params,
         query.per_page + 1,
         offset,
     ]
@@ -351,13 +369,24 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     catalog_size, threshold = _pilot(cursor, sets, start, ranked=ranked)
     _choose_windows(sets, query.exact, catalog_size)
     main = sets[0]
-    if main.within_limit():
-        threshold = None  # every match is a candidate
+    # Every match is a candidate when they are at most SEARCH_EXACT_LIMIT (as counted,
+    # or as the pilot estimates); their rank is then read with them, in one pass.
+    rank_all = main.within_limit() and (
+        main.head_counted or main.estimate() <= settings.SEARCH_EXACT_LIMIT
+    )
+    if rank_all or threshold is None:
+        threshold = None
+    rank_in_m = ranked and threshold is None and main.exact
     shared = [f for f in SCALAR_FACETS if f not in query.filters]
     columns = [SCALAR_FACETS[f][0] for f in shared]
 
     ctes, params = [], []
-    sql, p = _sampled(main, start, ["id", "tag_list", f"{SAMPLE_KEY} AS k", *columns], catalog_size)
+    extra = ["search_key", f"ts_rank(search_vector, {_tsquery()}) AS rank"] if rank_in_m else []
+    sql, p = _sampled(
+        main, start, ["id", "tag_list", f"{SAMPLE_KEY} AS k", *columns, *extra], catalog_size
+    )
+    if rank_in_m:  # the rank's parameter comes first: it is in the select list
+        p = [query.q, *p]
     ctes.append(f"m AS MATERIALIZED ({sql})")
     params += p
     select, grouping = grouping_sets(columns)
@@ -382,7 +411,7 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
                     f" FROM ({sql}) AS x GROUP BY {column})")  # fmt: skip
         params += [s.facet, *p]
         own.append(f"SELECT * FROM o{i}")
-    page_sql, page_params = _page_sql(query, main, threshold)
+    page_sql, page_params = _page_sql(query, main, threshold, rank_in_m=rank_in_m)
     ctes.append(page_sql.strip().rstrip(","))
     params += page_params
     own_sql = " UNION ALL ".join(own) or "SELECT NULL AS facet, NULL AS value, 0 AS n WHERE FALSE"
