@@ -160,6 +160,20 @@ def is_postgres():
     return connection.vendor == "postgresql"
 
 
+@pytest.fixture
+def many_models(is_postgres, settings, make_model):
+    """24 models (18 MIT, 6 proprietary) and the search's exact limit set to 10, so that
+    their counts are estimates (registry/search/bounded.py; PostgreSQL only)."""
+    if not is_postgres:
+        pytest.skip("estimates are PostgreSQL's (the embedded SQLite catalog counts exactly)")
+    settings.SEARCH_EXACT_LIMIT = 10
+    settings.SEARCH_SAMPLE_SIZE = 8
+    for i in range(24):
+        make_model(name=f"scorer-{i:02d}", license="MIT" if i % 4 else "proprietary")
+    with connection.cursor() as cursor:  # the planner's row count sizes the sample
+        cursor.execute("ANALYZE registry_registeredmodel")
+
+
 def _celery_app_with_broker():
     """The Celery app, set to send tasks to the configured Redis broker, with nothing
     left queued by an earlier test. Skips with a reason on a machine without a broker,

@@ -2,24 +2,11 @@
 exact limit and the sample size are set low, so that 24 models are "many"."""
 
 import pytest
-from django.db import connection
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-@pytest.fixture
-def many(is_postgres, settings, make_model):
-    if not is_postgres:
-        pytest.skip("estimates are PostgreSQL's (the embedded SQLite catalog counts exactly)")
-    settings.SEARCH_EXACT_LIMIT = 10
-    settings.SEARCH_SAMPLE_SIZE = 8
-    for i in range(24):
-        make_model(name=f"scorer-{i:02d}", license="MIT" if i % 4 else "proprietary")
-    with connection.cursor() as cursor:  # the planner's row count sizes the sample
-        cursor.execute("ANALYZE registry_registeredmodel")
-
-
-def test_the_api_says_which_figures_are_estimates(token_client, many, member):
+def test_the_api_says_which_figures_are_estimates(token_client, many_models, member):
     api = token_client(member)
     body = api.get("/api/models/").json()
     assert body["count_is_exact"] is False

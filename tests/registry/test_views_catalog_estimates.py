@@ -6,7 +6,6 @@ set low, so that 24 models are "many"."""
 import re
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from registry.search import bounded
@@ -16,18 +15,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 CATALOG = reverse("registry:catalog")
 
 
-@pytest.fixture
-def many(is_postgres, settings, make_model):
-    if not is_postgres:
-        pytest.skip("estimates are PostgreSQL's (the embedded SQLite catalog counts exactly)")
-    settings.SEARCH_EXACT_LIMIT = 10
-    settings.SEARCH_SAMPLE_SIZE = 8
-    for i in range(24):
-        make_model(name=f"scorer-{i:02d}", license="MIT" if i % 4 else "proprietary")
-    with connection.cursor() as cursor:  # the planner's row count sizes the sample
-        cursor.execute("ANALYZE registry_registeredmodel")
-
-
 def result_count(response) -> str:
     html = response.content.decode()
     match = re.search(r'<p id="result-count">(.*?)</p>', html, re.S)
@@ -35,7 +22,7 @@ def result_count(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", match.group(1))).strip()
 
 
-def test_the_page_says_about_and_marks_estimated_facet_counts(client, many, member):
+def test_the_page_says_about_and_marks_estimated_facet_counts(client, many_models, member):
     client.force_login(member)
     response = client.get(CATALOG)
     text = result_count(response)
@@ -46,7 +33,7 @@ def test_the_page_says_about_and_marks_estimated_facet_counts(client, many, memb
     assert 'id="count-exactly"' in html and "exact=1" in html
 
 
-def test_count_exactly_shows_exact_figures(client, many, member):
+def test_count_exactly_shows_exact_figures(client, many_models, member):
     client.force_login(member)
     response = client.get(CATALOG, {"exact": "1"})
     assert result_count(response).startswith("24 models")
@@ -59,7 +46,7 @@ def test_count_exactly_shows_exact_figures(client, many, member):
     assert dict(licenses) == {"MIT": "18", "proprietary": "6"}
 
 
-def test_count_exactly_that_takes_too_long_says_so(client, many, member, monkeypatch):
+def test_count_exactly_that_takes_too_long_says_so(client, many_models, member, monkeypatch):
     real = bounded.search_bounded
 
     def slow(query):
@@ -77,7 +64,7 @@ def test_count_exactly_that_takes_too_long_says_so(client, many, member, monkeyp
     assert len(re.findall(r'class="model-row"', html)) == 24
 
 
-def test_a_page_past_the_last_result_says_so(client, many, member):
+def test_a_page_past_the_last_result_says_so(client, many_models, member):
     client.force_login(member)
     response = client.get(CATALOG, {"page": "2"})
     html = response.content.decode()
