@@ -599,7 +599,7 @@ def version_snapshot(
 ) -> ModelVersion:
     """A just-registered version as `version_get` would read it, from the rows that
     were written (metrics, data versions and parent links with their parents' models
-    loaded), without a query. A new version has no children."""
+    loaded), without a query. A new version has no children and no aliases."""
     snapshot = ModelVersion(
         **{f.attname: getattr(version, f.attname) for f in ModelVersion._meta.concrete_fields}
     )
@@ -612,6 +612,7 @@ def version_snapshot(
     _prefetched(snapshot, "data_versions", sorted(data_versions, key=lambda d: d.dataset))
     _prefetched(snapshot, "parent_links", sorted(links, key=lambda link: link.parent_id))
     _prefetched(snapshot, "child_links", [])
+    _prefetched(snapshot, "aliases", [])  # a new version carries no alias yet
     return snapshot
 
 
