@@ -374,7 +374,7 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     rank_all = main.within_limit() and (
         main.head_counted or main.estimate() <= settings.SEARCH_EXACT_LIMIT
     )
-    if rank_all or threshold is None:
+    if rank_all:
         threshold = None
     rank_in_m = ranked and threshold is None and main.exact
     shared = [f for f in SCALAR_FACETS if f not in query.filters]

@@ -1,7 +1,7 @@
 """Which models match a query (full text and facet filters) and in what order."""
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import F, QuerySet
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import QuerySet
 
 from ..models import RegisteredModel
 from .documents import SEARCH_CONFIG, is_postgres
@@ -49,12 +49,6 @@ def filtered(query: CatalogQuery, *, skip: str | None = None, rows=None) -> Quer
 
 
 def ordered(qs: QuerySet, query: CatalogQuery) -> QuerySet:
-    if query.sort == "relevance" and query.q and is_postgres():
-        return qs.annotate(rank=rank(query.q)).order_by("-rank", "name", "pk")
+    """SQLite's order (PostgreSQL ranks in registry.search.bounded): "Best match" sorts
+    by name there, as the README's table says."""
     return qs.order_by(SORT_COLUMNS.get(query.sort, "name"), "pk")
-
-
-def rank(q: str) -> SearchRank:
-    return SearchRank(
-        F("search_vector"), SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-    )
