@@ -190,3 +190,27 @@ def test_edit_links_only_for_models_the_user_can_edit(client, catalog, member, o
     html = client.get(CATALOG).content.decode()
     assert 'aria-label="Edit query-ranker"' in html
     assert 'aria-label="Edit fraud-scorer"' not in html
+
+
+def test_edit_links_for_models_granted_to_the_user_or_their_group(
+    client, catalog, django_user_model
+):
+    """A grant of the change permission on one model, to the user or to one of their
+    groups, gives that model's row an Edit link; an approve grant does not."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm
+
+    from registry.models import RegisteredModel
+
+    reviewer = django_user_model.objects.create_user("granted-reviewer", password="x")
+    group = Group.objects.create(name="model-editors")
+    reviewer.groups.add(group)
+    by_name = {m.name: m for m in RegisteredModel.objects.all()}
+    assign_perm("change_registeredmodel", reviewer, by_name["fraud-scorer"])
+    assign_perm("change_registeredmodel", group, by_name["query-ranker"])
+    assign_perm("approve_production_registeredmodel", reviewer, by_name["churn-predictor"])
+    client.force_login(reviewer)
+    html = client.get(CATALOG).content.decode()
+    assert 'aria-label="Edit fraud-scorer"' in html
+    assert 'aria-label="Edit query-ranker"' in html
+    assert 'aria-label="Edit churn-predictor"' not in html
