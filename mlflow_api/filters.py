@@ -11,8 +11,10 @@ Operators: = and != everywhere, LIKE and ILIKE on text, IN (...) on name and run
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import IRegex, Lookup, Regex
 
 from registry.models import ModelVersion, RegisteredModel, Tag
 
@@ -139,20 +141,51 @@ def _field(ident: str, fields: tuple[str, ...]) -> str:
 MAX_PATTERN_CHARS = 500
 
 
-def like_regex(pattern: str) -> str:
-    """A LIKE pattern as an anchored regular expression; runs of % are one .*, so no
-    pattern is too complex for PostgreSQL's regex engine."""
+def _checked_pattern(pattern: str) -> str:
     if len(pattern) > MAX_PATTERN_CHARS:
         raise invalid(f"A LIKE pattern is at most {MAX_PATTERN_CHARS} characters.")
-    pattern = re.sub("%+", "%", pattern)
+    return re.sub("%+", "%", pattern)
+
+
+def like_regex(pattern: str) -> str:
+    """A LIKE pattern as an anchored regular expression; runs of % are one .*, so no
+    pattern is too complex for a regex engine."""
     out = []
-    for ch in pattern:
+    for ch in _checked_pattern(pattern):
         out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
     return "^" + "".join(out) + "$"
 
 
 def like_matches(pattern: str, value: str, *, ignore_case: bool) -> bool:
     return re.match(like_regex(pattern), value, re.I | re.S if ignore_case else re.S) is not None
+
+
+class MlflowLike(Lookup):
+    """MLflow's LIKE: % is any run of characters, _ one character, nothing escapes them,
+    and case matters. On PostgreSQL it is SQL's own LIKE (a backslash escaped as the
+    literal it is here), which the trigram index and the name index serve (registry
+    migration 0016); a regular expression would make PostgreSQL test every name.
+    Elsewhere the same pattern as an anchored regex (SQLite's LIKE ignores case)."""
+
+    ignore_case = False
+
+    def __init__(self, field: str, pattern: str):
+        super().__init__(F(field), Value(_checked_pattern(pattern)))
+
+    def as_sql(self, compiler, connection):
+        regex = (IRegex if self.ignore_case else Regex)(self.lhs, like_regex(self.rhs.value))
+        return compiler.compile(regex)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = compiler.compile(self.lhs)
+        operator = "ILIKE" if self.ignore_case else "LIKE"
+        return f"{lhs}::text {operator} %s", (*lhs_params, self.rhs.value.replace("\\", "\\\\"))
+
+
+class MlflowILike(MlflowLike):
+    """MLflow's ILIKE: LIKE ignoring case."""
+
+    ignore_case = True
 
 
 def _text_q(lookup: str, c: Comparison, *, allowed=("=", "!=", "LIKE", "ILIKE", "IN")) -> Q:
@@ -165,8 +198,7 @@ def _text_q(lookup: str, c: Comparison, *, allowed=("=", "!=", "LIKE", "ILIKE", 
         return Q(**{lookup: value})
     if c.op == "!=":
         return ~Q(**{lookup: value})
-    suffix = "regex" if c.op == "LIKE" else "iregex"
-    return Q(**{f"{lookup}__{suffix}": like_regex(value)})
+    return Q((MlflowLike if c.op == "LIKE" else MlflowILike)(lookup, value))
 
 
 NOTHING = Q(pk__in=[])
@@ -177,7 +209,7 @@ MODEL_TAG_LOOKUPS = {
 }
 
 
-def _plain_tag_q(c: Comparison, key: str | None, model_ref: str) -> Q:
+def _plain_tag_q(c: Comparison, key: str | None) -> Q:
     """A Modelgate tag is an MLflow tag whose value is "". A model without the tag has
     no value to compare: only != matches it (so MLflow 3's own filter
     tags.`mlflow.prompt.is_prompt` != 'true' keeps every model). `key` None: a key no
@@ -194,10 +226,17 @@ def _plain_tag_q(c: Comparison, key: str | None, model_ref: str) -> Q:
         tagged_matches = like_matches(str(c.value), "", ignore_case=c.op == "ILIKE")
     if key is None:
         return Q() if c.op == "!=" else NOTHING
-    tagged = Tag.models.through.objects.filter(tag__name=key).values("registeredmodel_id")
+    if connection.vendor == "postgresql":
+        # The model's own copy of its tag names, under a GIN index (registry 0014): no
+        # join, and PostgreSQL can AND it with the name indexes.
+        tagged = Q(tag_list__contains=[key])
+    else:  # SQLite's JSON has no containment
+        tagged = Q(
+            pk__in=Tag.models.through.objects.filter(tag__name=key).values("registeredmodel_id")
+        )
     if c.op == "!=":
-        return ~Q(**{f"{model_ref}__in": tagged})
-    return Q(**{f"{model_ref}__in": tagged}) if tagged_matches else NOTHING
+        return ~tagged
+    return tagged if tagged_matches else NOTHING
 
 
 def model_filter_q(comparisons: list[Comparison]) -> Q:
@@ -210,7 +249,7 @@ def model_filter_q(comparisons: list[Comparison]) -> Q:
             if key in MODEL_TAG_LOOKUPS:
                 q &= _text_q(MODEL_TAG_LOOKUPS[key], c, allowed=("=", "!=", "LIKE", "ILIKE"))
             else:
-                q &= _plain_tag_q(c, key, "pk")
+                q &= _plain_tag_q(c, key)
     return q
 
 
@@ -230,7 +269,7 @@ def version_filter_q(comparisons: list[Comparison]) -> Q:
             if key in VERSION_FIELD_TAGS:
                 q &= _text_q(key, c, allowed=("=", "!=", "LIKE", "ILIKE"))
             else:  # versions carry no other tag
-                q &= _plain_tag_q(c, None, "pk")
+                q &= _plain_tag_q(c, None)
     return q
 
 

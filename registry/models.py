@@ -208,6 +208,11 @@ class ModelVersion(models.Model):
                 name="one_production_version_per_model",
             ),
         ]
+        indexes = [
+            # A model's newest version in each stage (MLflow's latest_versions) is one
+            # probe per stage, however many versions the model has.
+            models.Index(fields=["model", "stage", "number"], name="version_newest_per_stage"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.number} ({self.label})"

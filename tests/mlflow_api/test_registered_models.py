@@ -206,6 +206,40 @@ def test_a_pattern_of_many_wildcards_is_answered(client, model):
     ]
 
 
+def test_like_wildcards_case_and_backslashes_are_mlflows(client, make_model):
+    for name in ["churn-a", "churnXa", "Churn-b", "churn-big-a"]:
+        make_model(name=name)
+    make_model(name="windows", purpose=r"Reads C:\payments every night.")
+    make_model(name="unix", purpose="Reads C:payments every night.")
+
+    def names(text):
+        return sorted(m.name for m in client.search_registered_models(filter_string=text))
+
+    assert names("name LIKE 'churn_a'") == ["churn-a", "churnXa"]  # _ is one character
+    assert names("name LIKE '%HURN%'") == []  # LIKE minds case
+    assert names("name ILIKE '%HURN%'") == ["Churn-b", "churn-a", "churn-big-a", "churnXa"]
+    assert names("name LIKE 'churn%a'") == ["churn-a", "churn-big-a", "churnXa"]
+    # A backslash is the character itself, not an escape of the next one.
+    assert names(r"tags.purpose LIKE '%C:\\payments%'") == ["windows"]
+    assert names("tags.purpose LIKE '%C:payments%'") == ["unix"]
+
+
+def test_a_tag_filter_matches_the_models_with_that_tag(client, make_model):
+    make_model(name="a", tags=["gpu", "real-time"])
+    make_model(name="b", tags=["real-time"])
+    make_model(name="c", tags=[])
+
+    def names(text):
+        return [m.name for m in client.search_registered_models(filter_string=text)]
+
+    assert names("tags.`real-time` = ''") == ["a", "b"]
+    assert names("tags.`real-time` != ''") == ["c"]
+    assert names("tags.gpu = '' AND tags.`real-time` = ''") == ["a"]
+    assert names("tags.`real-time` LIKE '%'") == ["a", "b"]
+    assert names("tags.`real-time` = 'yes'") == []
+    assert names("tags.`real` = ''") == []  # a whole tag, not a part of one
+
+
 def test_a_page_token_only_continues_its_own_search(client, make_model):
     for name in ["a-1", "a-2", "a-3"]:
         make_model(name=name)
