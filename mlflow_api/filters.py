@@ -336,6 +336,15 @@ def models_matching(text: str | None, order_by: list[str]):
     return RegisteredModel.objects.filter(q).annotate(name_ci=Lower("name")).order_by(*order)
 
 
+def models_in_order(matching, page_ids):
+    """The models of `page_ids` (a slice of `matching.values("pk")`), in `matching`'s
+    order. Reading a page's ids on their own lets PostgreSQL find them in an index that
+    holds the names (registry 0016), instead of reading a row of the table for every name
+    a pattern passes over."""
+    models = RegisteredModel.objects.filter(pk__in=page_ids).annotate(name_ci=Lower("name"))
+    return models.order_by(*matching.query.order_by)
+
+
 def versions_matching(text: str | None, order_by: list[str]):
     fields = ("name", "run_id", "version_number", "source_path")
     q = version_filter_q(parse_filter(text, fields=fields))

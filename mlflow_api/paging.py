@@ -33,10 +33,11 @@ def page_offset(token: str | None, *query) -> int:
     return offset
 
 
-def page(queryset, *, max_results: int, token: str | None, query: tuple):
-    """The rows of one page and the token of the next (None on the last page)."""
+def page(queryset, *, max_results: int, token: str | None, query: tuple, read=list):
+    """The rows of one page and the token of the next (None on the last page). `read`
+    turns the page's slice of `queryset` into its rows (by default, reads it)."""
     offset = page_offset(token, *query)
-    rows = list(queryset[offset : offset + max_results + 1])
+    rows = list(read(queryset[offset : offset + max_results + 1]))
     more = len(rows) > max_results
     rows = rows[:max_results]
     return rows, (page_token(offset + max_results, *query) if more else None)

@@ -1,13 +1,12 @@
 """Modelgate's models and versions as MLflow's JSON (model_registry.proto)."""
 
-from django.db.models import Max, Q
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Lower
 
 from registry.models import ModelAlias, ModelVersion
-from registry.selectors import alias_names_prefetch
 from registry.stages import Stage
 
-from .tags import model_tags, version_tags
+from .tags import MODEL_FIELD_TAGS, VERSION_FIELD_TAGS, model_tags, version_tags
 
 MLFLOW_STAGE = {
     Stage.NONE: "None",
@@ -58,54 +57,105 @@ def model_version_json(version, *, aliases: list[str] | None = None) -> dict:
     return {k: v for k, v in data.items() if v not in ("", [])}
 
 
-def registered_model_json(model, *, latest: list = (), aliases: list[dict] = ()) -> dict:
+def registered_model_json(model, *, latest: list[dict] = (), aliases: list[dict] = ()) -> dict:
     return {
         "name": model.name,
         "creation_timestamp": millis(model.created_at),
         "last_updated_timestamp": millis(model.updated_at),
         "user_id": model.owner.get_username(),
         "description": model.description,
-        "latest_versions": [model_version_json(v) for v in latest],
+        "latest_versions": list(latest),
         "tags": model_tags(model),
         "aliases": list(aliases),
     }
 
 
-def latest_versions(models, stages: list[str] | None = None) -> dict[int, list[ModelVersion]]:
-    """The newest version in each stage (or in each of `stages`) of every model, in two
-    queries whatever the number of models."""
-    ids = [m.pk for m in models]
-    rows = ModelVersion.objects.filter(model_id__in=ids)
-    if stages is not None:
-        rows = rows.filter(stage__in=stages)
-    newest = rows.values("model_id", "stage").annotate(n=Max("number")).order_by()
-    wanted = Q()
-    for row in newest:
-        wanted |= Q(model_id=row["model_id"], number=row["n"])
-    by_model: dict[int, list[ModelVersion]] = {pk: [] for pk in ids}
-    models_by_id = {m.pk: m for m in models}
-    if not wanted:
-        return by_model
-    found = (
-        ModelVersion.objects.filter(wanted)
-        .select_related("created_by")
-        .prefetch_related(alias_names_prefetch())
-        .order_by("number")
-    )
-    for version in found:
-        version.model = models_by_id[version.model_id]
-        by_model[version.model_id].append(version)
-    return by_model
+# What MLflow's answers show of a model and a version, and no more (not the search
+# document, hyperparameters or file details).
+MODEL_FIELDS = (
+    "name",
+    "created_at",
+    "updated_at",
+    "description",
+    "tag_list",
+    "team__slug",
+    "owner__username",
+    *MODEL_FIELD_TAGS[2:],
+)
+VERSION_FIELDS = (
+    "model_id",
+    "number",
+    "created_at",
+    "created_by__username",
+    "stage",
+    "release_notes",
+    "artifact",
+    "artifact_uri",
+    "run_id",
+    "run_url",
+    *VERSION_FIELD_TAGS,
+)
 
 
-def model_aliases(models) -> dict[int, list[dict]]:
-    """MLflow's `aliases` of each model ({alias, version}), in one query for a page."""
-    out: dict[int, list[dict]] = {m.pk: [] for m in models}
-    rows = (
-        ModelAlias.objects.filter(model_id__in=list(out))
-        .order_by(Lower("name"))
-        .values_list("model_id", "name", "version__number")
+def _newest_in(stage: str) -> Subquery:
+    # One backward probe of registry's (model, stage, number) index.
+    newest = ModelVersion.objects.filter(model=OuterRef("pk"), stage=stage).order_by("-number")
+    return Subquery(newest.values("pk")[:1])
+
+
+def for_answer(models: QuerySet) -> QuerySet:
+    """`models` as `registered_models_json` reads them: what MLflow shows, the id of each
+    model's newest version in each stage and whether it has aliases, all in the models'
+    own query."""
+    newest = {f"newest_{stage}": _newest_in(stage) for stage in MLFLOW_STAGE}
+    return (
+        models.select_related("team", "owner")
+        .only(*MODEL_FIELDS)
+        .annotate(**newest, has_aliases=Exists(ModelAlias.objects.filter(model=OuterRef("pk"))))
     )
-    for model_id, name, number in rows:
-        out[model_id].append({"alias": name, "version": str(number)})
-    return out
+
+
+def latest_versions(models, stages: list[str] | None = None) -> tuple[dict, dict]:
+    """For models read through `for_answer`: each model's newest version in each stage (or
+    in each of `stages`) as MLflow's JSON, oldest first, and each model's aliases
+    ({alias, version}) by name; at most two queries whatever the number of models, none
+    when there is nothing to read."""
+    ids = {m.pk: m for m in models}
+    latest: dict[int, list[dict]] = {pk: [] for pk in ids}
+    aliases: dict[int, list[dict]] = {pk: [] for pk in ids}
+    version_aliases: dict[int, list[str]] = {}
+    with_aliases = [m.pk for m in models if m.has_aliases]
+    if with_aliases:
+        rows = (
+            ModelAlias.objects.filter(model_id__in=with_aliases)
+            .order_by(Lower("name"))
+            .values_list("model_id", "name", "version_id", "version__number")
+        )
+        for model_id, name, version_id, number in rows:
+            aliases[model_id].append({"alias": name, "version": str(number)})
+            version_aliases.setdefault(version_id, []).append(name)
+    wanted = [
+        pk
+        for m in models
+        for stage in stages or MLFLOW_STAGE
+        if (pk := getattr(m, f"newest_{stage}")) is not None
+    ]
+    if wanted:
+        versions = (
+            ModelVersion.objects.filter(pk__in=wanted)
+            .select_related("created_by")
+            .only(*VERSION_FIELDS)
+            .order_by("number")
+        )
+        for version in versions:
+            version.model = ids[version.model_id]
+            latest[version.model_id].append(
+                model_version_json(version, aliases=version_aliases.get(version.pk, []))
+            )
+    return latest, aliases
+
+
+def registered_models_json(models) -> list[dict]:
+    """MLflow's RegisteredModel of each of `models` (read through `for_answer`)."""
+    latest, aliases = latest_versions(models)
+    return [registered_model_json(m, latest=latest[m.pk], aliases=aliases[m.pk]) for m in models]

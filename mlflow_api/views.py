@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from approvals.models import RequestState
 from approvals.services import alias_assign, transition_request
-from registry.models import ModelVersion
+from registry.models import ModelVersion, RegisteredModel
 from registry.selectors import alias_names_prefetch, alias_resolve, model_get, model_named_like
 from registry.services import (
     alias_delete,
@@ -23,16 +23,16 @@ from registry.services import (
 from . import artifacts
 from .auth import authenticated_user
 from .errors import MlflowError, error_response, invalid, not_found, translate
-from .filters import models_matching, versions_matching
+from .filters import models_in_order, models_matching, versions_matching
 from .mapping import model_create_kwargs, model_tag_changes, version_register_kwargs
 from .paging import page
 from .params import Params
 from .serializers import (
     MODELGATE_STAGE,
+    for_answer,
     latest_versions,
-    model_aliases,
     model_version_json,
-    registered_model_json,
+    registered_models_json,
     version_source,
 )
 from .tags import parse_tag_list
@@ -95,10 +95,16 @@ def _version(name: str, number: int) -> ModelVersion:
     return version
 
 
-def _model_answer(model) -> dict:
-    latest = latest_versions([model])[model.pk]
-    aliases = model_aliases([model])[model.pk]
-    return {"registered_model": registered_model_json(model, latest=latest, aliases=aliases)}
+def _model_for_answer(name: str):
+    """The model named `name` (any case) as `registered_models_json` reads it."""
+    model = for_answer(RegisteredModel.objects.filter(name__lower=name.lower())).first()
+    if model is None:
+        raise not_found(f"Registered Model with name={name} not found")
+    return model
+
+
+def _model_answer(name: str) -> dict:
+    return {"registered_model": registered_models_json([_model_for_answer(name)])[0]}
 
 
 def _stages(raw: list[str]) -> list[str] | None:
@@ -128,19 +134,19 @@ def registered_model_create(request, user, params):
         actor=user, name=name, description=params.text("description"), tags=tags
     )
     model = model_create(actor=user, **kwargs)
-    return _model_answer(_model(model.name))
+    return _model_answer(model.name)
 
 
 @endpoint("GET")
 def registered_model_get(request, user, params):
-    return _model_answer(_model(params.text("name", required=True)))
+    return _model_answer(params.text("name", required=True))
 
 
 @endpoint("POST")
 def registered_model_rename(request, user, params):
     model = _model(params.text("name", required=True))
     model = model_update(actor=user, model=model, name=params.text("new_name", required=True))
-    return _model_answer(_model(model.name))
+    return _model_answer(model.name)
 
 
 @endpoint("PATCH")
@@ -148,7 +154,7 @@ def registered_model_update(request, user, params):
     model = _model(params.text("name", required=True))
     if "description" in params.data:
         model = model_update(actor=user, model=model, description=params.text("description"))
-    return _model_answer(_model(model.name))
+    return _model_answer(model.name)
 
 
 @endpoint("DELETE")
@@ -161,16 +167,15 @@ def registered_model_delete(request, user, params):
 def registered_model_search(request, user, params):
     max_results = params.integer("max_results", default=100, least=1, most=MODELS_MAX_RESULTS)
     text, order_by = params.text("filter"), params.strings("order_by")
-    rows = models_matching(text, order_by).select_related("team", "owner")
+    matching = models_matching(text, order_by)
     models, token = page(
-        rows, max_results=max_results, token=params.text("page_token"), query=(text, order_by)
+        matching.values("pk"),
+        max_results=max_results,
+        token=params.text("page_token"),
+        query=(text, order_by),
+        read=lambda page_ids: for_answer(models_in_order(matching, page_ids)),
     )
-    latest, aliases = latest_versions(models), model_aliases(models)
-    answer = {
-        "registered_models": [
-            registered_model_json(m, latest=latest[m.pk], aliases=aliases[m.pk]) for m in models
-        ]
-    }
+    answer = {"registered_models": registered_models_json(models)}
     if token:
         answer["next_page_token"] = token
     return answer
@@ -178,10 +183,9 @@ def registered_model_search(request, user, params):
 
 @endpoint("POST", "GET")
 def registered_model_latest_versions(request, user, params):
-    model = _model(params.text("name", required=True))
-    stages = _stages(params.strings("stages"))
-    latest = latest_versions([model], stages)[model.pk]
-    return {"model_versions": [model_version_json(v) for v in latest]}
+    model = _model_for_answer(params.text("name", required=True))
+    latest, _ = latest_versions([model], _stages(params.strings("stages")))
+    return {"model_versions": latest[model.pk]}
 
 
 @endpoint("POST")

@@ -3,11 +3,13 @@ transition request, never a move."""
 
 import mlflow
 import pytest
+from django.db import transaction
 
 from approvals.models import TransitionRequest
 from audit.models import AuditEvent
 from registry.audit_actions import Action
 from registry.models import ModelVersion
+from registry.stages import StageChangeKind, stage_set
 from tests.mlflow_api.test_registered_models import error_of
 
 
@@ -151,6 +153,45 @@ def test_latest_versions_per_stage(client, model, make_version):
     assert [(v.version, v.current_stage) for v in latest] == [("3", "None")]
     assert client.get_latest_versions("fraud-scorer", stages=["Production"]) == []
     assert [v.version for v in client.get_registered_model("fraud-scorer").latest_versions] == ["3"]
+
+
+def staged(version, to_stage):
+    """Stands in for an approved transition: the stage's own function, which only the
+    approvals app calls (tests/approvals covers the workflow)."""
+    with transaction.atomic():
+        stage_set(version=version, to_stage=to_stage, kind=StageChangeKind.APPLIED)
+
+
+def test_latest_versions_are_the_newest_of_each_stage_with_their_aliases(
+    client, model, make_version
+):
+    versions = [make_version(model) for _ in range(7)]
+    for number, stage in [(1, "archived"), (2, "archived"), (3, "production"), (4, "staging")]:
+        staged(versions[number - 1], stage)
+    staged(versions[4], "staging")
+    client.set_registered_model_alias("fraud-scorer", "challenger", "5")
+    client.set_registered_model_alias("fraud-scorer", "Beta", "5")
+    client.set_registered_model_alias("fraud-scorer", "old", "1")
+
+    latest = client.get_latest_versions("fraud-scorer")
+    assert [(v.version, v.current_stage) for v in latest] == [
+        ("2", "Archived"),
+        ("3", "Production"),
+        ("5", "Staging"),
+        ("7", "None"),
+    ]
+    assert [v.aliases for v in latest] == [[], [], ["Beta", "challenger"], []]
+    chosen = client.get_latest_versions("fraud-scorer", stages=["Production", "archived"])
+    assert [v.version for v in chosen] == ["2", "3"]
+    for found in (
+        client.get_registered_model("fraud-scorer"),
+        client.search_registered_models("name = 'fraud-scorer'")[0],
+    ):
+        assert [v.version for v in found.latest_versions] == ["2", "3", "5", "7"]
+        assert found.latest_versions[2].aliases == ["Beta", "challenger"]
+        assert found.aliases == {"Beta": "5", "challenger": "5", "old": "1"}
+    error = error_of(client.get_latest_versions, "no-such-model", stages=["Live"])
+    assert error.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_search_model_versions_filters_orders_and_pages(client, make_model, make_version):
