@@ -42,8 +42,8 @@ def forwards(apps, schema_editor):
         print(
             "\n  registry 0016: no trigram index on model names (pg_trgm: "
             f"{str(exc).strip().splitlines()[0]}). Name patterns still work; to speed up rare "
-            "words, run CREATE EXTENSION pg_trgm as the database owner and migrate again "
-            "(registry 0016 backwards, then forwards)."
+            "words, install it (PostgreSQL's contrib), run CREATE EXTENSION pg_trgm as the "
+            "database's owner, then `manage.py migrate registry 0015` and `manage.py migrate`."
         )
 
 
