@@ -1,0 +1,87 @@
+"""Fixed SQL texts for what every registration does: its reads and its inserts.
+
+Building a query with the ORM (select_related, defer, annotations, first(), an INSERT's
+compiler) costs about a millisecond of Python per statement, several times what
+PostgreSQL takes to run it (bench/results/registration-notes.md). For the statements on
+the registration path the SQL is written once, from the models' own field lists. Rows
+read become instances as the ORM makes them (`from_db`, the fields' converters applied,
+related objects cached on the instance, fields left out deferred); values written are
+prepared as Model.save() prepares them (each field's pre_save and get_db_prep_save).
+"""
+
+from functools import cache
+
+from django.db import connection
+from django.db.models import Field, Model
+
+
+class Columns:
+    """The concrete fields of `model` (except `exclude`) as a SELECT list under `alias`,
+    and the instance a row's slice of them makes."""
+
+    def __init__(self, model: type[Model], alias: str, *, exclude: tuple[str, ...] = ()):
+        self.model = model
+        fields = [f for f in model._meta.concrete_fields if f.attname not in exclude]
+        self.attnames = [f.attname for f in fields]
+        quote = connection.ops.quote_name
+        self.sql = ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
+        # Only fields that convert what the database gives (JSONField's text) need it.
+        self._converters = [
+            (i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")
+        ]
+
+    def __len__(self) -> int:
+        return len(self.attnames)
+
+    def instance(self, row, start: int = 0) -> Model:
+        values = list(row[start : start + len(self.attnames)])
+        for i, convert in self._converters:
+            values[i] = convert(values[i], None, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def fetch_one(sql: str, params) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def cache_related(obj: Model, field_name: str, related: Model) -> None:
+    """As select_related leaves it: `obj.<field_name>` answers without a query."""
+    obj._meta.get_field(field_name).set_cached_value(obj, related)
+
+
+@cache
+def columns(model: type[Model], alias: str, exclude: tuple[str, ...] = ()) -> Columns:
+    """A model's Columns, built once (on first use, when the apps are loaded)."""
+    return Columns(model, alias, exclude=exclude)
+
+
+def insert_values(obj: Model, *, exclude: tuple[str, ...] = ()) -> tuple[list[Field], list]:
+    """The fields and parameters of `obj`'s INSERT (a new instance: its auto primary
+    key and `exclude` left out), prepared as Model.save() prepares them, which also sets
+    auto_now(_add) timestamps on `obj`."""
+    fields = [
+        f
+        for f in obj._meta.concrete_fields
+        if not (f.primary_key and obj.pk is None) and f.attname not in exclude
+    ]
+    return fields, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def column_list(fields: list[Field]) -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+def placeholders(fields: list[Field], *, typed: bool = False) -> str:
+    """`%s` for each field; typed (`%s::bigint`) for INSERT ... SELECT, where an untyped
+    NULL or string would be text."""
+    if not typed:
+        return ", ".join("%s" for _ in fields)
+    return ", ".join(f"%s::{f.db_type(connection)}" for f in fields)
+
+
+def mark_saved(obj: Model, pk: int) -> None:
+    """Leave a just-inserted instance as Model.save() leaves it."""
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, connection.alias

@@ -1,0 +1,92 @@
+"""The registration path's reads and inserts as fixed SQL (registry/fixed_sql.py) give
+what the ORM gives: the same rows, the same fields loaded or deferred, the same related
+objects at hand, and the same card inherited."""
+
+import pytest
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registry.models import APIToken, ModelCard, RegisteredModel
+from registry.permissions import user_maintained_team_ids, user_team_ids
+from registry.search import HEAVY_MODEL_FIELDS
+from registry.selectors import model_get
+from registry.services import card_update, token_authenticate, token_create, version_register
+
+pytestmark = pytest.mark.django_db
+
+
+def _loaded(obj) -> dict:
+    deferred = obj.get_deferred_fields()
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.attname not in deferred
+    }
+
+
+def test_a_model_read_by_name_is_the_orms_row_with_its_team_and_owner(model, member):
+    RegisteredModel.objects.filter(pk=model.pk).update(tag_list=["fraud", "payments"])
+    orm = (
+        RegisteredModel.objects.select_related("team", "owner")
+        .defer(*HEAVY_MODEL_FIELDS)
+        .get(pk=model.pk)
+    )
+    found = model_get(model.name.upper())
+    assert _loaded(found) == _loaded(orm)
+    assert found.get_deferred_fields() == orm.get_deferred_fields()
+    with CaptureQueriesContext(connection) as queries:
+        assert (found.team.slug, found.owner.username) == (orm.team.slug, member.username)
+        assert found.tag_list == ["fraud", "payments"]
+    assert queries.captured_queries == []
+    assert found.search_text == RegisteredModel.objects.get(pk=model.pk).search_text
+
+
+def test_an_unknown_model_name_is_a_404(model):
+    with pytest.raises(Http404):
+        model_get(model.name + "-x")
+
+
+def test_a_token_brings_its_user_and_their_teams(member, team, other_team):
+    token, secret = token_create(actor=member, name="pipeline")
+    found = token_authenticate(secret)
+    assert _loaded(found) == {
+        **_loaded(APIToken.objects.get(pk=token.pk)),
+        "last_used_at": found.last_used_at,
+    }
+    with CaptureQueriesContext(connection) as queries:
+        assert found.user.username == member.username
+        assert user_team_ids(found.user) == {team.pk}
+        assert user_maintained_team_ids(found.user) == set()
+    assert queries.captured_queries == []
+
+
+def test_a_revoked_token_or_an_inactive_users_token_is_refused(member):
+    token, secret = token_create(actor=member, name="pipeline")
+    APIToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert token_authenticate(secret) is None
+    _, secret = token_create(actor=member, name="second")
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert token_authenticate(secret) is None
+
+
+def test_a_registration_inherits_the_newest_earlier_card(model, member):
+    first = version_register(actor=member, model=model, label="1.0.0", framework="sklearn")
+    card_update(
+        actor=member,
+        card=first.card,
+        sections={"intended_use": "Scoring card payments.", "caveats_and_limitations": ""},
+    )
+    second = version_register(actor=member, model=model, label="2.0.0", framework="sklearn")
+    card = ModelCard.objects.get(version=second)
+    assert card.intended_use == "Scoring card payments."
+    state = card.section_state("intended_use")
+    assert state["status"] == "inherited"
+    assert state["inherited_from"] == 1
+    assert state["edited_for"] == 1
+    assert state["edited_by"] == member.pk
+    assert card.completeness == 0
+    assert card.updated_at is not None
+    assert second.snapshot.created_at == second.created_at
