@@ -293,6 +293,73 @@ class VersionDetailSerializer(VersionSerializer):
         return lineage_children(version)
 
 
+def version_detail(request, version: ModelVersion) -> dict:
+    """VersionDetailSerializer's output for a version as version_get loads it, built
+    directly: the registration answers with it, and DRF's construction of the serializer
+    and its per-field work took more of a registration's Python time than anything else
+    (bench/results/registration-notes.md). The same JSON byte for byte
+    (tests/api/test_registration_path.py compares it with a GET, which uses the
+    serializer), so the documented schema is VersionDetailSerializer's."""
+    model_name, number = version.model.name, version.number
+    artifact = None
+    if version.has_artifact:
+        artifact = {
+            "filename": version.artifact_filename,
+            "size": version.artifact_size,
+            "sha256": version.artifact_sha256,
+            "uri": version.artifact_uri,
+            "download_url": reverse(
+                "api:version-artifact", args=[model_name, number], request=request
+            ),
+        }
+    try:
+        completeness = version.card.completeness
+    except ModelCard.DoesNotExist:
+        completeness = None
+    return {
+        "model": model_name,
+        "number": number,
+        "label": version.label,
+        "stage": str(version.stage),
+        "aliases": sorted((a.name for a in version.aliases.all()), key=str.lower),
+        "framework": str(version.framework),
+        "flavor": version.flavor,
+        "artifact": artifact,
+        "run_system": version.run_system,
+        "run_id": version.run_id,
+        "run_url": version.run_url,
+        "code_repository": version.code_repository,
+        "code_commit": version.code_commit,
+        "release_notes": version.release_notes,
+        "created_by": version.created_by.username,
+        "created_at": _datetime(version.created_at),
+        "card_completeness": completeness,
+        "url": reverse("api:version-detail", args=[model_name, number], request=request),
+        "web_url": reverse("registry:version_detail", args=[model_name, number], request=request),
+        "hyperparameters": {str(k): v for k, v in version.hyperparameters.items()},
+        "metrics": [
+            {
+                "name": m.name,
+                "value": float(m.value),
+                "dataset": m.dataset,
+                "higher_is_better": m.higher_is_better,
+            }
+            for m in version.metrics.all()
+        ],
+        "data_versions": [
+            {
+                "dataset": d.dataset,
+                "version_or_uri": d.version_or_uri,
+                "content_hash": d.content_hash,
+                "classification": d.classification,
+            }
+            for d in version.data_versions.all()
+        ],
+        "parents": lineage_parents(version),
+        "children": lineage_children(version),
+    }
+
+
 # --- Versions: input ------------------------------------------------------------------
 
 

@@ -46,6 +46,7 @@ from ..serializers.versions import (
     VersionRegisterUploadSerializer,
     VersionSerializer,
     VersionUpdateSerializer,
+    version_detail,
 )
 from ..serializers.versions import version_rows as serialize_version_rows
 from .uploads import JSONWhateverAccepted, StreamedUploadMixin
@@ -130,7 +131,8 @@ class VersionListView(StreamedUploadMixin, generics.GenericAPIView):
         version = services.version_register(actor=request.user, model=model, **body.validated_data)
         # Read by the service before its commit (it must be the outermost transaction, so
         # that a failed commit also deletes the stored file).
-        return _version_response(request, version.snapshot, status_code=status.HTTP_201_CREATED)
+        data = version_detail(request, version.snapshot)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
 
 class VersionDetailView(APIView):
