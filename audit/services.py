@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -92,7 +93,14 @@ class AuditError(Exception):
 
 
 def _is_secret_key(key: Any) -> bool:
-    words = tuple(w.lower() for w in _WORD.findall(str(key)))
+    return _is_secret_name(str(key))
+
+
+# Events repeat the same keys (a pipeline's hyper-parameter names), and splitting each
+# into words took a noticeable share of a registration's Python time.
+@lru_cache(maxsize=4096)
+def _is_secret_name(key: str) -> bool:
+    words = tuple(w.lower() for w in _WORD.findall(key))
     for phrase in _SECRET_PHRASES:
         n = len(phrase)
         if any(words[i : i + n] == phrase for i in range(len(words) - n + 1)):
@@ -302,12 +310,9 @@ def _append_under_lock(fields: dict[str, Any]) -> AuditEvent:
 _CHAINED = ("sequence", "prev_hash", "hash", "created_at")
 
 
-def _append_in_database(fields: dict[str, Any]) -> AuditEvent:
-    """Insert the event in one statement whose audit_chain_append call (audit migration
-    0010) locks the chain head, stamps, links and moves the head on. The lock is held
-    until the transaction ends, as before, but is taken by the writer's last statement,
-    with no round trip to Python while it is held."""
-    event = AuditEvent(**fields)
+@cache
+def _append_statement() -> tuple[str, list]:
+    """The SQL of _append_in_database and the columns it fills (built once)."""
     columns = [f for f in AuditEvent._meta.concrete_fields if f.attname not in ("id", *_CHAINED)]
     quote = connection.ops.quote_name
     # Typed placeholders: in INSERT ... SELECT a bare NULL or string would be text.
@@ -319,6 +324,16 @@ def _append_in_database(fields: dict[str, Any]) -> AuditEvent:
         f"SELECT {values}, {', '.join(f'chained.{c}' for c in _CHAINED)} FROM chained "
         f"RETURNING id, {', '.join(_CHAINED)}"
     )
+    return sql, columns
+
+
+def _append_in_database(fields: dict[str, Any]) -> AuditEvent:
+    """Insert the event in one statement whose audit_chain_append call (audit migration
+    0010) locks the chain head, stamps, links and moves the head on. The lock is held
+    until the transaction ends, as before, but is taken by the writer's last statement,
+    with no round trip to Python while it is held."""
+    event = AuditEvent(**fields)
+    sql, columns = _append_statement()
     params = [content_digest(fields), GENESIS_HASH]
     params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
     with connection.cursor() as cursor:
