@@ -5,7 +5,8 @@
     .venv/bin/python bench/registration.py --profile            # also an in-process profile
 
 For each --root (a checkout of Modelgate; default this one) the bench drops and creates
-its own PostgreSQL database (mg_bench_registration, then _2, _3 for further roots),
+its own PostgreSQL database (--database, mg_bench_registration by default, then _2, _3
+for further roots; it never touches mg_bench),
 migrates it and seeds --models models across four teams, one user who belongs to every
 team and an API token, all with that checkout's code (a subprocess in the checkout).
 It then starts that checkout's gunicorn exactly as deployed (config/gunicorn.conf.py,
@@ -53,8 +54,8 @@ TEAMS = ["Payments Risk", "Search Relevance", "Computer Vision", "Demand Plannin
 CLIENTS = 8
 
 
-def database_name(index: int) -> str:
-    return "mg_bench_registration" + (f"_{index + 1}" if index else "")
+def database_name(index: int, prefix: str = "mg_bench_registration") -> str:
+    return prefix + (f"_{index + 1}" if index else "")
 
 
 def database_url(name: str) -> str:
@@ -386,7 +387,7 @@ def main(args) -> None:
     roots = [Path(r).resolve() for r in (args.root or [str(ROOT)])]
     prepared = []
     for index, root in enumerate(roots):
-        db = database_name(index)
+        db = database_name(index, args.database)
         started = time.monotonic()
         command = [sys.executable, str(Path(__file__).resolve()), "--prepare",
                    "--models", str(args.models + 1)]  # fmt: skip
@@ -512,6 +513,11 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=400, help="registrations per mode")
     parser.add_argument("--profile", action="store_true", help="cProfile 200 in-process")
     parser.add_argument("--output")
+    parser.add_argument(
+        "--database",
+        default="mg_bench_registration",
+        help="name of the first checkout's database (then _2, _3, ...); dropped and re-created",
+    )
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.prepare:

@@ -11,7 +11,7 @@ prepared as Model.save() prepares them (each field's pre_save and get_db_prep_sa
 
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, Model
 
 
@@ -36,7 +36,7 @@ class Columns:
     def instance(self, row, start: int = 0) -> Model:
         values = list(row[start : start + len(self.attnames)])
         for i, convert in self._converters:
-            values[i] = convert(values[i], None, connection)
+            values[i] = convert(values[i], None, transaction.get_connection())
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
@@ -57,23 +57,29 @@ def columns(model: type[Model], alias: str, exclude: tuple[str, ...] = ()) -> Co
     return Columns(model, alias, exclude=exclude)
 
 
-def insert_values(obj: Model, *, exclude: tuple[str, ...] = ()) -> tuple[list[Field], list]:
-    """The fields and parameters of `obj`'s INSERT (a new instance: its auto primary
-    key and `exclude` left out), prepared as Model.save() prepares them, which also sets
-    auto_now(_add) timestamps on `obj`."""
-    fields = [
+@cache
+def insert_fields(model: type[Model], exclude: tuple[str, ...] = ()) -> tuple[Field, ...]:
+    """The fields a new instance's INSERT writes: every concrete field but the auto
+    primary key and `exclude`."""
+    return tuple(
         f
-        for f in obj._meta.concrete_fields
-        if not (f.primary_key and obj.pk is None) and f.attname not in exclude
-    ]
-    return fields, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        for f in model._meta.concrete_fields
+        if not (f.primary_key and f.db_returning) and f.attname not in exclude
+    )
 
 
-def column_list(fields: list[Field]) -> str:
+def insert_params(obj: Model, fields: tuple[Field, ...]) -> list:
+    """`obj`'s values for `fields`, prepared as Model.save() prepares them (which also
+    sets auto_now(_add) timestamps on `obj`)."""
+    db = transaction.get_connection()  # the thread's connection, not the proxy to it
+    return [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+
+
+def column_list(fields: tuple[Field, ...]) -> str:
     return ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
-def placeholders(fields: list[Field], *, typed: bool = False) -> str:
+def placeholders(fields: tuple[Field, ...], *, typed: bool = False) -> str:
     """`%s` for each field; typed (`%s::bigint`) for INSERT ... SELECT, where an untyped
     NULL or string would be text."""
     if not typed:

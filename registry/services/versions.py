@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.utils import timezone
 from ..artifacts import digest_and_size, safe_filename
 from ..audit_actions import Action
 from ..errors import Conflict
-from ..fixed_sql import column_list, insert_values, mark_saved, placeholders
+from ..fixed_sql import column_list, insert_fields, insert_params, mark_saved, placeholders
 from ..limits import check_length, check_markdown_sizes
 from ..models import (
     DataVersion,
@@ -244,22 +245,28 @@ def _insert_with_card(version: ModelVersion, card: ModelCard) -> None:
         card.version = version
         card.save()
         return
-    version_fields, params = insert_values(version)
-    card_fields, card_params = insert_values(card, exclude=("version_id",))
+    params = insert_params(version, insert_fields(ModelVersion))
+    params += insert_params(card, insert_fields(ModelCard, ("version_id",)))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v AS (INSERT INTO {ModelVersion._meta.db_table} "
-            f"({column_list(version_fields)}) VALUES ({placeholders(version_fields)}) "
-            f"RETURNING id), c AS (INSERT INTO {ModelCard._meta.db_table} "
-            f"(version_id, {column_list(card_fields)}) "
-            f"SELECT v.id, {placeholders(card_fields, typed=True)} FROM v RETURNING id) "
-            "SELECT v.id, c.id FROM v, c",
-            [*params, *card_params],
-        )
+        cursor.execute(_insert_with_card_sql(), params)
         version_id, card_id = cursor.fetchone()
     mark_saved(version, version_id)
     card.version = version
     mark_saved(card, card_id)
+
+
+@cache
+def _insert_with_card_sql() -> str:
+    version_fields = insert_fields(ModelVersion)
+    card_fields = insert_fields(ModelCard, ("version_id",))
+    return (
+        f"WITH v AS (INSERT INTO {ModelVersion._meta.db_table} "
+        f"({column_list(version_fields)}) VALUES ({placeholders(version_fields)}) "
+        f"RETURNING id), c AS (INSERT INTO {ModelCard._meta.db_table} "
+        f"(version_id, {column_list(card_fields)}) "
+        f"SELECT v.id, {placeholders(card_fields, typed=True)} FROM v RETURNING id) "
+        "SELECT v.id, c.id FROM v, c"
+    )
 
 
 def _register(
