@@ -48,18 +48,17 @@ def test_an_unknown_model_name_is_a_404(model):
         model_get(model.name + "-x")
 
 
-def test_a_token_brings_its_user_and_their_teams(member, team, other_team):
+def test_a_token_brings_its_user_and_their_teams(member, team, other_team, is_postgres):
     token, secret = token_create(actor=member, name="pipeline")
     found = token_authenticate(secret)
-    assert _loaded(found) == {
-        **_loaded(APIToken.objects.get(pk=token.pk)),
-        "last_used_at": found.last_used_at,
-    }
+    stored = APIToken.objects.get(pk=token.pk)
+    assert _loaded(found) == {**_loaded(stored), "last_used_at": found.last_used_at}
     with CaptureQueriesContext(connection) as queries:
         assert found.user.username == member.username
         assert user_team_ids(found.user) == {team.pk}
         assert user_maintained_team_ids(found.user) == set()
-    assert queries.captured_queries == []
+    # On PostgreSQL the teams come with the token; elsewhere they are read on first use.
+    assert len(queries.captured_queries) == (0 if is_postgres else 1)
 
 
 def test_a_revoked_token_or_an_inactive_users_token_is_refused(member):
