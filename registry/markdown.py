@@ -11,6 +11,8 @@ with a model, so every image, in Markdown or raw HTML, becomes a link that shows
 alt text and address: the reader sees what it was and decides whether to open it.
 """
 
+import functools
+import threading
 from html import escape
 from html.parser import HTMLParser
 
@@ -127,11 +129,27 @@ class _ImagesAsLinks(HTMLParser):
         self.out.append(f"&#{name};")
 
 
+_converters = threading.local()
+
+
+def _to_html(text: str) -> str:
+    # One converter per thread, reset between texts: building one (its extensions and
+    # processors) cost more than converting a card section.
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = markdown_lib.Markdown(extensions=EXTENSIONS, output_format="html")
+        _converters.markdown = converter
+    return converter.reset().convert(text)
+
+
+# A version page renders its card's sections and release notes; versions of a model
+# mostly inherit the same texts, so the same few texts are rendered again and again.
+@functools.lru_cache(maxsize=256)
 def render_markdown(text: str) -> SafeString:
     """HTML for `text` (Markdown), sanitised with the allow-list above.
 
     The result loads nothing by itself: no image, frame, media, stylesheet or font."""
-    html = markdown_lib.markdown(text or "", extensions=EXTENSIONS, output_format="html")
+    html = _to_html(text or "")
     # First pass: sanitise, keeping images (with only an allowed-scheme src) to rewrite.
     cleaned = _clean(
         html,
