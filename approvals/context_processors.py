@@ -9,9 +9,10 @@ NAV_CAP = 99
 
 
 class ReviewsWaiting:
-    """Counted only when a page shows it (two queries), at most NAV_CAP + 1. Nothing,
-    not even the user's session, is read before: error pages (503 when the database is
-    unreachable) render with this context too."""
+    """Counted only when a page shows it, at most NAV_CAP + 1: with the signed-in user's
+    row on PostgreSQL (config.auth_backends), else one query. Nothing, not even the
+    user's session, is read before: error pages (503 when the database is unreachable)
+    render with this context too."""
 
     def __init__(self, user):
         self._user = user
@@ -26,6 +27,10 @@ class ReviewsWaiting:
     def count(self) -> int:
         if self._user is None or not self._user.is_authenticated:
             return 0
+        # On PostgreSQL the sign-in backend counts them with the user row.
+        counted = getattr(self._user, "modelgate_reviews_waiting", None)
+        if counted is not None:
+            return counted
         return inbox_count(self._user, cap=NAV_CAP)
 
     @property

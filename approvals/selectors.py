@@ -3,10 +3,12 @@ version's requests. Each has its query shape decided here, with bounded work."""
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
+from django.utils.dateparse import parse_datetime
 
 from registry.choices import RiskTier
 from registry.models import ModelVersion, RegisteredModel, Team
@@ -195,6 +197,13 @@ def inbox_count(user, cap: int = INBOX_COUNT_CAP) -> int:
     return len(_waiting_ids(user, after=None, limit=cap + 1))
 
 
+def inbox_count_sql(user_id: int, cap: int = INBOX_COUNT_CAP) -> tuple[str, list]:
+    """inbox_count as a scalar subquery and its parameters, for a statement that reads
+    the user anyway (config.auth_backends: every page's navigation shows the count)."""
+    sql, params = _waiting_sql(user_id)
+    return f"(SELECT count(*) FROM ({sql} LIMIT %s) waiting)", [*params, cap + 1]
+
+
 def requests_of_user(user, *, before: int | None = None, size: int = INBOX_PAGE) -> Page:
     """A page of the requests `user` filed, newest first (before `before`): one query
     (the requester index, backwards). The rows carry MINE_FIELDS."""
@@ -216,9 +225,72 @@ def model_pending_requests(
     )
 
 
+# version_requests as a part of the version page's one statement (registry.selectors.
+# VERSION_PAGE_PARTS; {version}: the version's id there): the requests as JSON, newest
+# first, each with what the stage history shows and its reviews in Review's order.
+STAGE_HISTORY_SQL = """ARRAY(
+    SELECT jsonb_build_object(
+        'id', t.id, 'kind', t.kind, 'from_stage', t.from_stage, 'to_stage', t.to_stage,
+        'reason', t.reason, 'state', t.state, 'close_comment', t.close_comment,
+        'created_at', t.created_at, 'requester_id', t.requester_id,
+        'requester', u.username,
+        'reviews', ARRAY(
+            SELECT jsonb_build_object('id', r.id, 'decision', r.decision,
+                                      'comment', r.comment, 'reviewer_id', r.reviewer_id,
+                                      'reviewer', ru.username)
+            FROM approvals_review r JOIN auth_user ru ON ru.id = r.reviewer_id
+            WHERE r.request_id = t.id ORDER BY r.created_at, r.id))
+    FROM approvals_transitionrequest t JOIN auth_user u ON u.id = t.requester_id
+    WHERE t.version_id = {version}
+    ORDER BY t.created_at DESC, t.id DESC LIMIT %s)"""
+
+
+def stage_history_part() -> tuple[str, list]:
+    return STAGE_HISTORY_SQL, [HISTORY_LIMIT]
+
+
+def stage_history_from_part(version: ModelVersion, rows: list[dict]) -> list[TransitionRequest]:
+    """STAGE_HISTORY_SQL's rows as version_requests gives them (the fields the stage
+    history shows)."""
+    User = get_user_model()
+    history = []
+    for row in rows:
+        request = TransitionRequest(
+            id=row["id"],
+            model_id=version.model_id,
+            version=version,
+            kind=row["kind"],
+            from_stage=row["from_stage"],
+            to_stage=row["to_stage"],
+            reason=row["reason"],
+            state=row["state"],
+            close_comment=row["close_comment"],
+            created_at=parse_datetime(row["created_at"]),
+            requester=User(id=row["requester_id"], username=row["requester"]),
+        )
+        reviews = [
+            Review(
+                id=r["id"],
+                request=request,
+                decision=r["decision"],
+                comment=r["comment"],
+                reviewer=User(id=r["reviewer_id"], username=r["reviewer"]),
+            )
+            for r in row["reviews"]
+        ]
+        queryset = request.reviews.all()
+        queryset._result_cache, queryset._prefetch_done = reviews, True
+        request._prefetched_objects_cache = {"reviews": queryset}
+        history.append(request)
+    return history
+
+
 def version_requests(version: ModelVersion, limit: int = HISTORY_LIMIT) -> list[TransitionRequest]:
     """The version's stage history: its requests, newest first, with their reviews and
-    reviewers (two queries)."""
+    reviewers (two queries; none when the version page read them with the version)."""
+    rows = getattr(version, "page_parts", {}).get("stage_history")
+    if rows is not None and limit == HISTORY_LIMIT:
+        return stage_history_from_part(version, rows)
     return list(
         TransitionRequest.objects.filter(version=version)
         .select_related("requester", "closed_by")

@@ -1,14 +1,16 @@
-"""Django's ModelBackend, loading the signed-in user, their permissions and their teams in
-one query instead of three."""
+"""Django's ModelBackend, loading the signed-in user, their permissions, their teams and
+the number of reviews waiting for them in one query instead of four."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import CharField, Q
+from django.db.models import CharField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 
+from approvals.context_processors import NAV_CAP
+from approvals.selectors import inbox_count_sql
 from registry.permissions import membership_annotations, remember_memberships
 
 # The user's global permissions, their own and their groups', as ModelBackend names them.
@@ -38,6 +40,11 @@ class OneQueryModelBackend(ModelBackend):
             users = users.annotate(
                 **membership_annotations('"auth_user"."id"'),
                 modelgate_perms=RawSQL(_PERMISSIONS_SQL, [], output_field=ArrayField(CharField())),
+                # The navigation's count of the reviews waiting for the user, which every
+                # page shows (approvals.context_processors): no query of its own.
+                modelgate_reviews_waiting=RawSQL(
+                    *inbox_count_sql(user_id, cap=NAV_CAP), output_field=IntegerField()
+                ),
             )
         user = users.filter(pk=user_id).first()
         if user is None or not self.user_can_authenticate(user):

@@ -569,12 +569,33 @@ def _attach_parts(version: ModelVersion) -> None:
         delattr(version, name)
 
 
-def version_read(name: str, number: int, *, viewer=None) -> ModelVersion:
+# What other apps show on the version page, read in version_read's statement when it
+# reads for the page: {name: (SQL of an array of jsonb values, its parameters)}, the SQL
+# naming the version's id as {version}. approvals registers its stage history here when
+# it starts (ApprovalsConfig.ready), so registry imports nothing of approvals. The rows
+# land in `version.page_parts[name]`; without it (SQLite) each part queries for itself.
+VERSION_PAGE_PARTS: dict[str, tuple[str, list]] = {}
+
+
+def _page_annotations() -> dict:
+    """The version page's parts beyond version_get's: what the targets serve, and the
+    other apps' VERSION_PAGE_PARTS."""
+    parts = {
+        f"page_part_{name}": RawSQL(
+            sql.format(version=_THIS_VERSION), params, output_field=ArrayField(JSONField())
+        )
+        for name, (sql, params) in VERSION_PAGE_PARTS.items()
+    }
+    return {**serving_annotation('"registry_modelversion"."model_id"'), **parts}
+
+
+def version_read(name: str, number: int, *, viewer=None, page: bool = False) -> ModelVersion:
     """Version `number` of the model named `name` (any case), with its model, team,
     owner, card and everything version_get loads, and the grants of `viewer` (if given)
     on the model: on PostgreSQL in one query (a pipeline reads single versions far more
-    often than it searches), elsewhere as model_get and version_get do. Http404 names
-    what is missing."""
+    often than it searches), elsewhere as model_get and version_get do. With `page`, the
+    same statement also reads the rest of what the version page shows (_page_annotations),
+    so the page issues no other query. Http404 names what is missing."""
     if connection.vendor != "postgresql":
         return version_get(model_get(name, viewer=viewer), number)
     grants = {}
@@ -590,7 +611,7 @@ def version_read(name: str, number: int, *, viewer=None) -> ModelVersion:
             "model__team", "model__owner", "created_by", "card__updated_by"
         )
         .defer(*(f"model__{f}" for f in HEAVY_MODEL_FIELDS))
-        .annotate(**_parts_annotations(), **grants)
+        .annotate(**_parts_annotations(), **grants, **(_page_annotations() if page else {}))
         .filter(model__name__lower=name.lower(), number=number)
         .first()
     )
@@ -598,6 +619,11 @@ def version_read(name: str, number: int, *, viewer=None) -> ModelVersion:
         model = model_get(name)  # 404 when there is no such model
         raise Http404(f"{model.name} has no version {number}.")
     _attach_parts(version)
+    if page:
+        serving_remember(version.model, version)
+        version.page_parts = {
+            name: getattr(version, f"page_part_{name}") for name in VERSION_PAGE_PARTS
+        }
     if viewer is not None:
         remember_grants(viewer, version.model, source=version)
     return version
@@ -753,19 +779,46 @@ class ModelServing:
 
 
 # model_serving's statement for PostgreSQL, fixed (the ORM's compile cost more than the
-# run, on every model and version page).
-_SERVING_SQL = """
-    SELECT t.name, t.environment, t.active, v.number, v.label, s.state, s.endpoint_url,
-           s.reported_at,
+# run, on every model and version page). {row}: _SERVING_COLUMNS, or them as one JSON
+# array; {model}: the model's id. Parameters: _serving_params.
+_SERVING_COLUMNS = """t.name, t.environment, t.active, v.number, v.label, s.state,
+           s.endpoint_url, s.reported_at,
            (SELECT pv.number FROM registry_modelversion pv
-            WHERE pv.model_id = s.model_id AND pv.stage = %s LIMIT 1)
+            WHERE pv.model_id = s.model_id AND pv.stage = %s LIMIT 1)"""
+_SERVING_SQL = """
+    SELECT {row}
     FROM registry_serving s
     JOIN registry_deploymenttarget t ON t.id = s.target_id
     JOIN registry_modelversion v ON v.id = s.version_id
-    WHERE s.model_id = %s
+    WHERE s.model_id = {model}
     ORDER BY CASE WHEN t.environment = %s THEN 0 ELSE 1 END, t.name
     LIMIT %s
 """
+
+
+def _serving_params(limit: int) -> list:
+    return [Stage.PRODUCTION, Environment.PRODUCTION, limit + 1]
+
+
+def serving_annotation(model_column: str, *, limit: int = SERVING_LIMIT) -> dict:
+    """model_serving's rows as an annotation (`serving_rows`) of a query that reads the
+    model (its id is the SQL `model_column`), for PostgreSQL: a page that reads its model
+    anyway needs no query of its own (see serving_remember)."""
+    sql = _SERVING_SQL.format(row=f"jsonb_build_array({_SERVING_COLUMNS})", model=model_column)
+    return {
+        "serving_rows": RawSQL(
+            f"ARRAY({sql})", _serving_params(limit), output_field=ArrayField(JSONField())
+        )
+    }
+
+
+def serving_remember(model: RegisteredModel, source, *, limit: int = SERVING_LIMIT) -> None:
+    """Keep on `model` for its page (registry_serving's tag) what `source`, a row
+    annotated with serving_annotation, read."""
+    rows = getattr(source, "serving_rows", None)
+    if rows is not None:
+        rows = [(*row[:7], parse_datetime(row[7]), row[8]) for row in rows]
+        model.page_serving = _model_serving(rows, limit)
 
 
 def _serving_rows(model: RegisteredModel, limit: int) -> list[tuple]:
@@ -773,9 +826,9 @@ def _serving_rows(model: RegisteredModel, limit: int) -> list[tuple]:
     reported at, the Production version's number) for model_serving."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                _SERVING_SQL, [Stage.PRODUCTION, model.pk, Environment.PRODUCTION, limit + 1]
-            )
+            sql = _SERVING_SQL.format(row=_SERVING_COLUMNS, model="%s")
+            params = _serving_params(limit)
+            cursor.execute(sql, [params[0], model.pk, *params[1:]])
             return cursor.fetchall()
     production = ModelVersion.objects.filter(model=model, stage=Stage.PRODUCTION).values("number")
     return [
@@ -813,8 +866,15 @@ def _serving_rows(model: RegisteredModel, limit: int) -> list[tuple]:
 
 
 def model_serving(model: RegisteredModel, *, limit: int = SERVING_LIMIT) -> ModelServing:
-    """One query, whatever the number of targets or reports."""
-    rows = _serving_rows(model, limit)
+    """One query, whatever the number of targets or reports; none when the page read
+    them with the model (serving_remember)."""
+    serving = getattr(model, "page_serving", None)
+    if serving is not None:
+        return serving
+    return _model_serving(_serving_rows(model, limit), limit)
+
+
+def _model_serving(rows: list[tuple], limit: int) -> ModelServing:
     production_number = rows[0][8] if rows else None
     return ModelServing(
         rows=[

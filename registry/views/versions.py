@@ -24,7 +24,7 @@ COMPARE_CHOICES = 500
 
 @login_required
 def version_detail(request, name, number):
-    version = version_read(name, number, viewer=request.user)
+    version = version_read(name, number, viewer=request.user, page=True)
     model = version.model
     card = card_for(version)
     return render(
