@@ -126,7 +126,16 @@ def can_approve(user, model: RegisteredModel, stage: str) -> bool:
 def approver_names_by_stage(model: RegisteredModel) -> dict[str, list[str]]:
     """{stage: sorted usernames} of the active users who may approve `model` into each
     stage, directly or through a group, on the model or team-wide (one query): what the
-    model page lists."""
+    model page lists. None when the page read them with the model
+    (selectors.approvers_part)."""
+    from .selectors import page_part
+
+    out: dict[str, set[str]] = {stage: set() for stage in STAGES}
+    rows = page_part(model, "approvers")
+    if rows is not None:
+        for code, username in rows:
+            out[code.split("_")[1]].add(username)
+        return {stage: sorted(names, key=str.lower) for stage, names in out.items()}
     q = _any_stage_filter(model)
     direct = UserObjectPermission.objects.filter(q, user__is_active=True).values_list(
         "permission__codename", "user__username"
@@ -134,7 +143,6 @@ def approver_names_by_stage(model: RegisteredModel) -> dict[str, list[str]]:
     via_group = GroupObjectPermission.objects.filter(q, group__user__is_active=True).values_list(
         "permission__codename", "group__user__username"
     )
-    out: dict[str, set[str]] = {stage: set() for stage in STAGES}
     for code, username in direct.union(via_group):
         out[code.split("_")[1]].add(username)
     return {stage: sorted(names, key=str.lower) for stage, names in out.items()}

@@ -43,14 +43,21 @@ def _rank(policy: Policy) -> int:
 
 
 def policies_for(model: RegisteredModel) -> dict[str, AppliedPolicy]:
-    """The policy that applies to each target stage of `model`, in one query."""
-    current = Policy.objects.filter(superseded_at__isnull=True).filter(
-        Q(scope=PolicyScope.MODEL, model=model)
-        | Q(scope=PolicyScope.TEAM, team_id=model.team_id, risk_tier=model.risk_tier)
-        | Q(scope=PolicyScope.ORGANISATION, risk_tier=model.risk_tier)
-    )
+    """The policy that applies to each target stage of `model`, in one query (none on
+    the model page, which reads them with the model: selectors.policies_part)."""
+    from .selectors import page_part, policies_from_part
+
+    rows = page_part(model, "policies")
+    if rows is not None:
+        current = policies_from_part(rows)
+    else:
+        current = Policy.objects.filter(superseded_at__isnull=True).filter(
+            Q(scope=PolicyScope.MODEL, model=model)
+            | Q(scope=PolicyScope.TEAM, team_id=model.team_id, risk_tier=model.risk_tier)
+            | Q(scope=PolicyScope.ORGANISATION, risk_tier=model.risk_tier)
+        )
     best: dict[str, Policy] = {}
-    for policy in current.select_related("team", "model"):
+    for policy in current:
         held = best.get(policy.stage)
         if held is None or _rank(policy) < _rank(held):
             best[policy.stage] = policy

@@ -4,8 +4,18 @@ version's requests. Each has its query shape decided here, with bounded work."""
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    DateTimeField,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
@@ -201,7 +211,8 @@ def inbox_count_sql(user_id: int, cap: int = INBOX_COUNT_CAP) -> tuple[str, list
     """inbox_count as a scalar subquery and its parameters, for a statement that reads
     the user anyway (config.auth_backends: every page's navigation shows the count)."""
     sql, params = _waiting_sql(user_id)
-    return f"(SELECT count(*) FROM ({sql} LIMIT %s) waiting)", [*params, cap + 1]
+    # The ids, at most cap + 1 of them, counted as inbox_count counts them.
+    return f"cardinality(ARRAY({sql} LIMIT %s))", [*params, cap + 1]
 
 
 def requests_of_user(user, *, before: int | None = None, size: int = INBOX_PAGE) -> Page:
@@ -218,6 +229,9 @@ def requests_of_user(user, *, before: int | None = None, size: int = INBOX_PAGE)
 def model_pending_requests(
     model: RegisteredModel, limit: int = HISTORY_LIMIT
 ) -> list[TransitionRequest]:
+    rows = page_part(model, "pending")
+    if rows is not None and limit == HISTORY_LIMIT:
+        return pending_from_part(model, rows)
     return list(
         TransitionRequest.objects.filter(model=model, state__in=PENDING_STATES)
         .select_related("version", "requester")
@@ -402,3 +416,100 @@ def policy_versions(policy: Policy) -> QuerySet[Policy]:
         .select_related("team", "model", "published_by")
         .order_by("-number")
     )
+
+
+# --- The model page's parts, read with the model (registry.selectors.MODEL_PAGE_PARTS) ---
+# Each is the SQL of an array of jsonb values naming the model's row as
+# "registry_registeredmodel", and its parameters; the tags that show them
+# (approvals_tags) turn the rows back into what the functions above return.
+_MODEL = '"registry_registeredmodel"'
+
+
+def pending_part() -> tuple[str, list]:
+    """model_pending_requests's rows."""
+    sql = f"""ARRAY(
+        SELECT to_jsonb(t) - 'gate_results'
+               || jsonb_build_object('version_number', v.number, 'requester_name', u.username)
+        FROM approvals_transitionrequest t
+        JOIN registry_modelversion v ON v.id = t.version_id
+        JOIN auth_user u ON u.id = t.requester_id
+        WHERE t.model_id = {_MODEL}."id" AND t.state IN (%s, %s)
+        ORDER BY t.created_at DESC, t.id DESC LIMIT %s)"""
+    return sql, [*map(str, PENDING_STATES), HISTORY_LIMIT]
+
+
+def policies_part() -> tuple[str, list]:
+    """The current policies that may apply to the model (policies.policies_for picks)."""
+    sql = f"""ARRAY(
+        SELECT to_jsonb(p) FROM approvals_policy p
+        WHERE p.superseded_at IS NULL
+          AND ((p.scope = %s AND p.model_id = {_MODEL}."id")
+               OR (p.scope = %s AND p.team_id = {_MODEL}."team_id"
+                   AND p.risk_tier = {_MODEL}."risk_tier")
+               OR (p.scope = %s AND p.risk_tier = {_MODEL}."risk_tier")))"""
+    return sql, [PolicyScope.MODEL.value, PolicyScope.TEAM.value, PolicyScope.ORGANISATION.value]
+
+
+def approvers_part() -> tuple[str, list]:
+    """[codename, username] of every active user who may approve the model into a stage,
+    directly or through a group, on the model or team-wide (approver_names_by_stage)."""
+    model_perms = [codename(s, RegisteredModel) for s in STAGES]
+    team_perms = [codename(s, Team) for s in STAGES]
+    on = f"""((g.content_type_id = %s AND g.object_pk = CAST({_MODEL}."id" AS varchar)
+               AND p.codename IN ({", ".join(["%s"] * len(model_perms))}))
+              OR (g.content_type_id = %s AND g.object_pk = CAST({_MODEL}."team_id" AS varchar)
+               AND p.codename IN ({", ".join(["%s"] * len(team_perms))})))"""
+    sql = f"""ARRAY(
+        SELECT DISTINCT jsonb_build_array(granted.codename, u.username) FROM (
+            SELECT p.codename, g.user_id FROM guardian_userobjectpermission g
+            JOIN auth_permission p ON p.id = g.permission_id WHERE {on}
+            UNION
+            SELECT p.codename, ug.user_id FROM guardian_groupobjectpermission g
+            JOIN auth_permission p ON p.id = g.permission_id
+            JOIN auth_user_groups ug ON ug.group_id = g.group_id WHERE {on}
+        ) granted JOIN auth_user u ON u.id = granted.user_id AND u.is_active)"""
+    on_params = [
+        ContentType.objects.get_for_model(RegisteredModel).pk,
+        *model_perms,
+        ContentType.objects.get_for_model(Team).pk,
+        *team_perms,
+    ]
+    return sql, [*on_params, *on_params]
+
+
+def _from_jsonb(model_class, row: dict):
+    """An instance of `model_class` from to_jsonb of its table's row (timestamps come
+    back as text)."""
+    values = {}
+    for field in model_class._meta.concrete_fields:
+        if field.column in row:
+            value = row[field.column]
+            if isinstance(field, DateTimeField) and value is not None:
+                value = parse_datetime(value)
+            values[field.attname] = value
+    instance = model_class(**values)
+    instance._state.adding = False
+    return instance
+
+
+def page_part(model: RegisteredModel, name: str) -> list | None:
+    """The rows of the model page's part `name`, if the page read them with the model."""
+    return getattr(model, "page_parts", {}).get(name)
+
+
+def pending_from_part(model: RegisteredModel, rows: list[dict]) -> list[TransitionRequest]:
+    User = get_user_model()
+    pending = []
+    for row in rows:
+        request = _from_jsonb(TransitionRequest, row)
+        request.model = model
+        request.version = ModelVersion(
+            id=row["version_id"], model_id=model.pk, number=row["version_number"]
+        )
+        request.requester = User(id=row["requester_id"], username=row["requester_name"])
+        pending.append(request)
+    return pending
+
+
+def policies_from_part(rows: list[dict]) -> list[Policy]:
+    return [_from_jsonb(Policy, row) for row in rows]

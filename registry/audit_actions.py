@@ -9,7 +9,6 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.db import models
-from django.urls import reverse
 from django.utils.html import format_html
 
 from audit.actions import (
@@ -22,6 +21,7 @@ from audit.actions import (
 from audit.display import subject
 
 from .choices import CARD_SECTION_NAMES, EDITABLE_FIELDS
+from .links import model_url, version_url
 from .models import RegisteredModel
 from .permissions import APPROVE_PERM, CHANGE_PERM
 from .stages import Stage
@@ -283,7 +283,7 @@ register_model_directory(
     ModelDirectory(
         id_named=_model_id_named,
         names=_model_names,
-        model_url=lambda name: reverse("registry:model_detail", args=[name]),
-        version_url=lambda name, number: reverse("registry:version_detail", args=[name, number]),
+        model_url=model_url,
+        version_url=version_url,
     )
 )

@@ -6,6 +6,7 @@ read: it lives in `registry.search`.
 """
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -65,10 +66,68 @@ def model_named_like(name: str, *, exclude_pk: int | None = None) -> RegisteredM
     return rows.only("pk", "name").first()
 
 
-def model_get(name: str, *, viewer=None) -> RegisteredModel:
+# What other apps show on the model page, read in model_get's statement when it reads
+# for the page: {name: a function giving (SQL of an array of jsonb values, its
+# parameters)}, the SQL naming the model's row as "registry_registeredmodel". approvals
+# registers its parts here when it starts (ApprovalsConfig.ready), so registry imports
+# nothing of approvals. The rows land in `model.page_parts[name]`; without them (SQLite)
+# each part queries for itself.
+MODEL_PAGE_PARTS: dict[str, Callable[[], tuple[str, list]]] = {}
+
+_THIS_MODEL = '"registry_registeredmodel"."id"'
+# The model's aliases by name, with their versions and who set them (model_aliases).
+_ALIASES_SQL = f"""ARRAY(
+    SELECT jsonb_build_object('id', a.id, 'name', a.name, 'version_id', a.version_id,
+                              'number', v.number, 'label', v.label, 'stage', v.stage,
+                              'set_by_id', a.set_by_id, 'set_by', u.username,
+                              'created_at', a.created_at, 'updated_at', a.updated_at)
+    FROM registry_modelalias a
+    JOIN registry_modelversion v ON v.id = a.version_id
+    JOIN auth_user u ON u.id = a.set_by_id
+    WHERE a.model_id = {_THIS_MODEL} ORDER BY lower(a.name))"""
+
+
+def _model_page_annotations() -> dict:
+    parts = {
+        f"page_part_{name}": RawSQL(*part(), output_field=ArrayField(JSONField()))
+        for name, part in MODEL_PAGE_PARTS.items()
+    }
+    return {
+        "page_aliases": RawSQL(_ALIASES_SQL, [], output_field=ArrayField(JSONField())),
+        **serving_annotation(_THIS_MODEL),
+        **parts,
+    }
+
+
+def _aliases_from_rows(model: RegisteredModel, rows: list[dict]) -> list[ModelAlias]:
+    User = get_user_model()
+    aliases = []
+    for row in rows:
+        alias = ModelAlias(
+            id=row["id"],
+            name=row["name"],
+            model=model,
+            version=ModelVersion(
+                id=row["version_id"],
+                model_id=model.pk,
+                number=row["number"],
+                label=row["label"],
+                stage=row["stage"],
+            ),
+            set_by=User(id=row["set_by_id"], username=row["set_by"]),
+            created_at=parse_datetime(row["created_at"]),
+            updated_at=parse_datetime(row["updated_at"]),
+        )
+        aliases.append(alias)
+    return aliases
+
+
+def model_get(name: str, *, viewer=None, page: bool = False) -> RegisteredModel:
     """A model by name (any case) with its team and owner, or Http404. With `viewer`
     (a page's user), the viewer's grants on the model come in the same query (on
-    PostgreSQL), so the page's permission checks need none of their own."""
+    PostgreSQL), so the page's permission checks need none of their own. With `page`,
+    that query also reads the model page's aliases, what the targets serve and the
+    other apps' MODEL_PAGE_PARTS (model_aliases and the page's tags then query no more)."""
     # Pages show model.tag_list (kept in step with the tags by the services), so the
     # tags table is not read here.
     if viewer is None and connection.vendor == "postgresql":
@@ -77,18 +136,25 @@ def model_get(name: str, *, viewer=None) -> RegisteredModel:
             raise Http404(f"No model named {name!r}.")
         return model
     models = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
-    if viewer is not None and connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
         table = RegisteredModel._meta.db_table
-        models = models.annotate(
-            **grant_annotations(
-                viewer, model_column=f'"{table}"."id"', team_column=f'"{table}"."team_id"'
+        if viewer is not None:
+            models = models.annotate(
+                **grant_annotations(
+                    viewer, model_column=f'"{table}"."id"', team_column=f'"{table}"."team_id"'
+                )
             )
-        )
+        if page:
+            models = models.annotate(**_model_page_annotations())
     model = models.filter(name__lower=name.lower()).first()
     if model is None:
         raise Http404(f"No model named {name!r}.")
     if viewer is not None:
         remember_grants(viewer, model)
+    if page and connection.vendor == "postgresql":
+        model.page_alias_list = _aliases_from_rows(model, model.page_aliases)
+        serving_remember(model, model)
+        model.page_parts = {name: getattr(model, f"page_part_{name}") for name in MODEL_PAGE_PARTS}
     return model
 
 
@@ -276,14 +342,6 @@ _METRIC_SERIES_SQL = """
       AND EXISTS (SELECT 1 FROM charted c WHERE c.name = m.name AND c.dataset = m.dataset)
     ORDER BY m.name, m.dataset, v.number
 """
-_METRIC_SERIES_COLUMNS = (
-    "name",
-    "dataset",
-    "value",
-    "higher_is_better",
-    "version__number",
-    "version__label",
-)
 
 
 def model_metric_series(
@@ -300,16 +358,20 @@ def model_metric_series(
     oldest = model.last_version_number - last_versions
     with connection.cursor() as cursor:
         cursor.execute(_METRIC_SERIES_SQL, [model.pk, oldest, max_series, model.pk, oldest])
-        rows = [dict(zip(_METRIC_SERIES_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
     series: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        key = f"{r['name']} ({r['dataset']})" if r["dataset"] else r["name"]
-        series.setdefault(key, []).append(
+    points: list[dict[str, Any]] = []
+    current = None
+    for name, dataset, value, higher_is_better, number, label in rows:
+        if (name, dataset) != current:  # rows come by metric, then version
+            current = (name, dataset)
+            points = series.setdefault(f"{name} ({dataset})" if dataset else name, [])
+        points.append(
             {
-                "version": r["version__number"],
-                "label": r["version__label"],
-                "value": r["value"],
-                "higher_is_better": bool(r["higher_is_better"]),
+                "version": number,
+                "label": label,
+                "value": value,
+                "higher_is_better": bool(higher_is_better),
             }
         )
     # Every charted metric is one of the newest version's: only a full set may hide more.
@@ -345,10 +407,17 @@ _LINEAGE_SQL = """
 """
 
 
+def _partial(model_class, **values):
+    """An instance with only `values` loaded, as a query with .only() gives it: cheaper
+    to make than model_class(**values), which fills in every other field's default."""
+    names = [f.attname for f in model_class._meta.concrete_fields if f.attname in values]
+    return model_class.from_db(connection.alias, names, [values[name] for name in names])
+
+
 def _lineage_newest(model: RegisteredModel, limit: int) -> list[VersionParent]:
     def version(pk, number, model_id, model_name) -> ModelVersion:
-        v = ModelVersion(id=pk, number=number, model_id=model_id)
-        v.model = RegisteredModel(id=model_id, name=model_name)
+        v = _partial(ModelVersion, id=pk, model_id=model_id, number=number)
+        v.model = _partial(RegisteredModel, id=model_id, name=model_name)
         return v
 
     with connection.cursor() as cursor:
@@ -570,22 +639,23 @@ def _attach_parts(version: ModelVersion) -> None:
 
 
 # What other apps show on the version page, read in version_read's statement when it
-# reads for the page: {name: (SQL of an array of jsonb values, its parameters)}, the SQL
-# naming the version's id as {version}. approvals registers its stage history here when
-# it starts (ApprovalsConfig.ready), so registry imports nothing of approvals. The rows
-# land in `version.page_parts[name]`; without it (SQLite) each part queries for itself.
-VERSION_PAGE_PARTS: dict[str, tuple[str, list]] = {}
+# reads for the page: {name: a function giving (SQL of an array of jsonb values, its
+# parameters)}, the SQL naming the version's id as {version}. approvals registers its
+# stage history here when it starts (ApprovalsConfig.ready), so registry imports nothing
+# of approvals. The rows land in `version.page_parts[name]`; without them (SQLite) each
+# part queries for itself.
+VERSION_PAGE_PARTS: dict[str, Callable[[], tuple[str, list]]] = {}
 
 
 def _page_annotations() -> dict:
     """The version page's parts beyond version_get's: what the targets serve, and the
     other apps' VERSION_PAGE_PARTS."""
-    parts = {
-        f"page_part_{name}": RawSQL(
+    parts = {}
+    for name, part in VERSION_PAGE_PARTS.items():
+        sql, params = part()
+        parts[f"page_part_{name}"] = RawSQL(
             sql.format(version=_THIS_VERSION), params, output_field=ArrayField(JSONField())
         )
-        for name, (sql, params) in VERSION_PAGE_PARTS.items()
-    }
     return {**serving_annotation('"registry_modelversion"."model_id"'), **parts}
 
 
@@ -939,7 +1009,10 @@ def _aliases(model: RegisteredModel) -> QuerySet[ModelAlias]:
 
 
 def model_aliases(model: RegisteredModel) -> list[ModelAlias]:
-    """The model's aliases by name, each with its version and who set it (one query)."""
+    """The model's aliases by name, each with its version and who set it (one query;
+    none when model_get read them for the page)."""
+    if hasattr(model, "page_alias_list"):
+        return model.page_alias_list
     aliases = list(_aliases(model))
     for alias in aliases:
         alias.model = model

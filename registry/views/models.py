@@ -15,6 +15,7 @@ from audit.selectors import events_for_model
 from .. import services
 from ..errors import Conflict
 from ..forms import ModelMetadataForm, model_initial
+from ..links import version_url
 from ..models import ModelVersion, RegisteredModel, VersionParent, completeness_percent
 from ..permissions import can_edit_model, require_edit_model
 from ..selectors import (
@@ -66,6 +67,8 @@ def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, Mode
 def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[str, list]:
     groups: dict[str, list] = {"from_other_models": [], "used_by_other_models": [], "within": []}
     for edge in edges:
+        edge.child_url = version_url(edge.child.model.name, edge.child.number)
+        edge.parent_url = version_url(edge.parent.model.name, edge.parent.number)
         child_here = edge.child.model_id == model.pk
         parent_here = edge.parent.model_id == model.pk
         if child_here and parent_here:
@@ -85,7 +88,7 @@ OLD_CREATE_NAME = "new"
 @login_required
 def model_detail(request, name):
     try:
-        model = model_get(name, viewer=request.user)
+        model = model_get(name, viewer=request.user, page=True)
     except Http404:
         if name.lower() == OLD_CREATE_NAME:
             return redirect("registry:model_create")
