@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 
@@ -19,11 +18,11 @@ from ..links import version_url
 from ..models import ModelVersion, RegisteredModel, VersionParent, completeness_percent
 from ..permissions import can_edit_model, require_edit_model
 from ..selectors import (
-    card_filled_sections,
     model_aliases,
     model_get,
     model_lineage,
     model_metric_series,
+    versions_table,
 )
 from ..stages import Stage
 
@@ -34,7 +33,6 @@ CHART_VERSIONS = 200
 CHART_SERIES = 24  # charts of the newest version's first metrics; its page lists them all
 LINEAGE_LIMIT = 25  # the newest links; each version page lists all of its own
 HISTORY_LIMIT = 20
-VERSION_TABLE_FIELDS = ("model", "number", "label", "stage", "framework", "created_at")
 
 
 def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, ModelVersion | None]:
@@ -46,16 +44,8 @@ def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, Mode
     numbers = page.object_list
     if not numbers:
         return page, [], None
-    rows = list(
-        ModelVersion.objects.filter(model=model)
-        .filter(Q(number__gte=numbers[-1], number__lte=numbers[0]) | Q(stage=Stage.PRODUCTION))
-        .select_related("created_by")
-        # What the table shows: the card's completeness is counted in SQL (not 25 cards'
-        # texts loaded to count them in Python).
-        .only(*VERSION_TABLE_FIELDS, "created_by__username")
-        .annotate(card_filled_sections=card_filled_sections())
-        .order_by("-number")
-    )
+    # The card's completeness is counted in SQL (not 25 cards' texts loaded to count them).
+    rows = versions_table(model, numbers[-1], numbers[0])
     for version in rows:
         filled = version.card_filled_sections
         version.card_completeness = None if filled is None else completeness_percent(filled)
