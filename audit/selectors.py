@@ -139,15 +139,50 @@ def attach_model_links(events: list[AuditEvent]) -> None:
         _link(event, names.get(event.model_id))
 
 
-def events_for_model(model: Any, limit: int = 20) -> list[AuditEvent]:
+MODEL_HISTORY_LIMIT = 20
+# events_for_model's rows as a part of a statement that reads the model, for its page
+# ({model}: the model's id there): the events as JSON, newest first.
+_MODEL_EVENTS_SQL = """ARRAY(
+    SELECT to_jsonb(e) - 'ip_address' - 'user_agent' - 'prev_hash'
+    FROM audit_auditevent e WHERE e.model_id = {model}
+    ORDER BY e.sequence DESC LIMIT %s)"""
+
+
+def model_events_part(model_column: str) -> tuple[str, list]:
+    """events_for_model's query (PostgreSQL) as the SQL of an array of jsonb values and
+    its parameters, for a statement whose model id is the SQL `model_column`; its rows
+    go to events_for_model as `rows`."""
+    return _MODEL_EVENTS_SQL.format(model=model_column), [MODEL_HISTORY_LIMIT]
+
+
+def _event_from_json(row: dict[str, Any]) -> AuditEvent:
+    values = {}
+    for field in AuditEvent._meta.concrete_fields:
+        if field.column in row:
+            value = row[field.column]
+            if field.name == "created_at":
+                value = dt.datetime.fromisoformat(value)
+            values[field.attname] = value
+    event = AuditEvent(**values)
+    event._state.adding = False
+    return event
+
+
+def events_for_model(
+    model: Any, limit: int = MODEL_HISTORY_LIMIT, rows: list[dict] | None = None
+) -> list[AuditEvent]:
     """The newest `limit` events about a model (anything with the `pk` and `name` that
     events record), for its page (templates/audit/_model_history.html), linked as
-    attach_model_links does, by the model's current name."""
-    events = list(
-        AuditEvent.objects.filter(model_id=model.pk)
-        .order_by("-sequence")
-        .defer("ip_address", "user_agent", "prev_hash")[:limit]
-    )
+    attach_model_links does, by the model's current name. Given `rows`, what
+    model_events_part read with the model, no query."""
+    if rows is not None and limit == MODEL_HISTORY_LIMIT:
+        events = [_event_from_json(row) for row in rows]
+    else:
+        events = list(
+            AuditEvent.objects.filter(model_id=model.pk)
+            .order_by("-sequence")
+            .defer("ip_address", "user_agent", "prev_hash")[:limit]
+        )
     for event in events:
         _link(event, model.name)
     return events

@@ -36,6 +36,8 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
+from audit.selectors import model_events_part
+
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, SectionStatus
 from .deployments.models import DeploymentTarget, Environment, Serving, ServingState
 from .fixed_sql import cache_related, columns, fetch_one
@@ -94,6 +96,9 @@ def _model_page_annotations() -> dict:
     }
     return {
         "page_aliases": RawSQL(_ALIASES_SQL, [], output_field=ArrayField(JSONField())),
+        "page_events": RawSQL(
+            *model_events_part(_THIS_MODEL), output_field=ArrayField(JSONField())
+        ),
         **serving_annotation(_THIS_MODEL),
         **parts,
     }
@@ -127,7 +132,8 @@ def model_get(name: str, *, viewer=None, page: bool = False) -> RegisteredModel:
     (a page's user), the viewer's grants on the model come in the same query (on
     PostgreSQL), so the page's permission checks need none of their own. With `page`,
     that query also reads the model page's aliases, what the targets serve and the
-    other apps' MODEL_PAGE_PARTS (model_aliases and the page's tags then query no more)."""
+    other apps' MODEL_PAGE_PARTS (model_aliases and the page's tags then query no more),
+    and its history's rows (`page_events`, for audit.selectors.events_for_model)."""
     # Pages show model.tag_list (kept in step with the tags by the services), so the
     # tags table is not read here.
     if viewer is None and connection.vendor == "postgresql":

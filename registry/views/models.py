@@ -32,7 +32,6 @@ VERSIONS_PER_PAGE = 25  # as the catalog
 CHART_VERSIONS = 200
 CHART_SERIES = 24  # charts of the newest version's first metrics; its page lists them all
 LINEAGE_LIMIT = 25  # the newest links; each version page lists all of its own
-HISTORY_LIMIT = 20
 
 
 def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, ModelVersion | None]:
@@ -112,7 +111,7 @@ def model_detail(request, name):
             "lineage": _lineage_groups(model, lineage),
             "lineage_count": len(lineage),
             "lineage_truncated": len(lineage) >= LINEAGE_LIMIT,
-            "history_events": events_for_model(model, limit=HISTORY_LIMIT),
+            "history_events": events_for_model(model, rows=getattr(model, "page_events", None)),
             "aliases": aliases,
             "protected_aliases": sorted(services.aliases_protected()),
         },
