@@ -144,12 +144,28 @@ def _to_html(text: str) -> str:
 
 # A version page renders its card's sections and release notes; versions of a model
 # mostly inherit the same texts, so the same few texts are rendered again and again.
-@functools.lru_cache(maxsize=256)
+# Texts up to this size are kept (at most CACHED_TEXTS of them: a few MB per process).
+CACHED_TEXT_LENGTH = 16_384
+CACHED_TEXTS = 256
+
+
 def render_markdown(text: str) -> SafeString:
     """HTML for `text` (Markdown), sanitised with the allow-list above.
 
     The result loads nothing by itself: no image, frame, media, stylesheet or font."""
-    html = _to_html(text or "")
+    text = text or ""
+    if len(text) <= CACHED_TEXT_LENGTH:
+        return _render_cached(text)
+    return _render(text)
+
+
+@functools.lru_cache(maxsize=CACHED_TEXTS)
+def _render_cached(text: str) -> SafeString:
+    return _render(text)
+
+
+def _render(text: str) -> SafeString:
+    html = _to_html(text)
     # First pass: sanitise, keeping images (with only an allowed-scheme src) to rewrite.
     cleaned = _clean(
         html,

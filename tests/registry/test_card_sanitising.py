@@ -212,3 +212,15 @@ def test_an_image_with_a_refused_address_keeps_only_its_alt_text():
     html = render_markdown("![diagram](javascript:alert(1)) ![](data:image/png;base64,AAAA)")
     assert "<img" not in html and "javascript" not in html and "data:" not in html
     assert '<span class="card-image">Image: diagram</span>' in html
+
+
+def test_one_sections_link_definitions_do_not_leak_into_the_next_one():
+    """Sections are rendered by one reused converter (registry.markdown): a reference
+    link defined in one text must not turn a bracketed word of another into a link."""
+    defining = "See [docs].\n\n[docs]: https://evil.example.com/"
+    assert 'href="https://evil.example.com/"' in render_markdown(defining)
+    assert "href" not in render_markdown("Read the [docs] first.")
+    # Rendered again, from the cache, the same text gives the same HTML.
+    assert render_markdown(defining) == render_markdown(defining + "")
+    long_text = "word " * 5000  # past the cached size, rendered each time
+    assert render_markdown(long_text) == render_markdown(long_text)
