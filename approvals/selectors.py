@@ -433,7 +433,8 @@ def pending_part() -> tuple[str, list]:
         FROM approvals_transitionrequest t
         JOIN registry_modelversion v ON v.id = t.version_id
         JOIN auth_user u ON u.id = t.requester_id
-        WHERE t.model_id = {_MODEL}."id" AND t.state IN (%s, %s)
+        WHERE t.model_id = {_MODEL}."id"
+          AND t.state IN ({", ".join(["%s"] * len(PENDING_STATES))})
         ORDER BY t.created_at DESC, t.id DESC LIMIT %s)"""
     return sql, [*map(str, PENDING_STATES), HISTORY_LIMIT]
 
