@@ -3,14 +3,15 @@ the number of reviews waiting for them in one query instead of four."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Permission
-from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import CharField, IntegerField, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from approvals.context_processors import NAV_CAP
 from approvals.selectors import inbox_count_sql
+from registry.fixed_sql import columns, fetch_one
 from registry.permissions import membership_annotations, remember_memberships
 
 # The user's global permissions, their own and their groups', as ModelBackend names them.
@@ -25,6 +26,33 @@ _PERMISSIONS_SQL = """ARRAY(
                    WHERE ug.user_id = "auth_user"."id"))"""
 
 
+def _user_with_what_pages_ask(user_id) -> AbstractBaseUser | None:
+    """The user row with their teams, their permissions and the navigation's count of the
+    reviews waiting for them (which every page shows: approvals.context_processors), as
+    one fixed SQL text: every signed-in request makes it, and the ORM took longer to
+    build it than PostgreSQL to run it."""
+    User = get_user_model()
+    table = User._meta.db_table
+    user = columns(User, table)  # the annotations name the row by its table's name
+    extras = {
+        **membership_annotations(f'"{table}"."id"'),
+        "modelgate_perms": RawSQL(_PERMISSIONS_SQL, []),
+        "modelgate_reviews_waiting": RawSQL(*inbox_count_sql(user_id, cap=NAV_CAP)),
+    }
+    row = fetch_one(
+        f"SELECT {user.sql}, "
+        + ", ".join(f"({extra.sql})" for extra in extras.values())
+        + f" FROM {table} WHERE {table}.{User._meta.pk.column} = %s",
+        [*(p for extra in extras.values() for p in extra.params), user_id],
+    )
+    if row is None:
+        return None
+    found = user.instance(row)
+    for key, value in zip(extras, row[len(user) :], strict=True):
+        setattr(found, key, value)
+    return found
+
+
 class OneQueryModelBackend(ModelBackend):
     """Every page asks who the user is, the navigation asks `perms.audit.export_auditevent`
     and pages ask which teams the user is in (to show edit controls): ModelBackend
@@ -35,18 +63,10 @@ class OneQueryModelBackend(ModelBackend):
     on the user, for the request)."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.all()
         if connection.vendor == "postgresql":
-            users = users.annotate(
-                **membership_annotations('"auth_user"."id"'),
-                modelgate_perms=RawSQL(_PERMISSIONS_SQL, [], output_field=ArrayField(CharField())),
-                # The navigation's count of the reviews waiting for the user, which every
-                # page shows (approvals.context_processors): no query of its own.
-                modelgate_reviews_waiting=RawSQL(
-                    *inbox_count_sql(user_id, cap=NAV_CAP), output_field=IntegerField()
-                ),
-            )
-        user = users.filter(pk=user_id).first()
+            user = _user_with_what_pages_ask(user_id)
+        else:
+            user = get_user_model()._default_manager.filter(pk=user_id).first()
         if user is None or not self.user_can_authenticate(user):
             return None
         remember_memberships(user, user)
