@@ -199,9 +199,11 @@ def test_the_section_costs_the_same_however_many_requests_approvers_and_policies
         reason=PUBLISH_REASON, risk_tier="medium", team=team,
     )  # fmt: skip
     assert queries(client, url) == few
-    assert few == {"member": 7, "break_glass": 8}[viewer]
+    if connection.vendor == "postgresql":  # SQLite reads the folded parts one by one
+        assert few == {"member": 7, "break_glass": 8}[viewer]
 
 
+@pytest.mark.postgres  # the budget is PostgreSQL's (fixed SQL folds the page's parts)
 @pytest.mark.parametrize("viewer", ["member", "outsider", "admin_user"])
 def test_a_model_page_with_a_production_version_stays_within_budget(
     request, client, viewer, model, make_ready_version, promote
