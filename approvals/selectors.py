@@ -8,7 +8,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import (
     Case,
-    DateTimeField,
     IntegerField,
     Prefetch,
     Q,
@@ -21,6 +20,7 @@ from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
 from registry.choices import RiskTier
+from registry.fixed_sql import from_jsonb
 from registry.models import ModelVersion, RegisteredModel, Team
 
 from .approvers import STAGES, codename
@@ -478,21 +478,6 @@ def approvers_part() -> tuple[str, list]:
     return sql, [*on_params, *on_params]
 
 
-def _from_jsonb(model_class, row: dict):
-    """An instance of `model_class` from to_jsonb of its table's row (timestamps come
-    back as text)."""
-    values = {}
-    for field in model_class._meta.concrete_fields:
-        if field.column in row:
-            value = row[field.column]
-            if isinstance(field, DateTimeField) and value is not None:
-                value = parse_datetime(value)
-            values[field.attname] = value
-    instance = model_class(**values)
-    instance._state.adding = False
-    return instance
-
-
 def page_part(model: RegisteredModel, name: str) -> list | None:
     """The rows of the model page's part `name`, if the page read them with the model."""
     return getattr(model, "page_parts", {}).get(name)
@@ -502,7 +487,7 @@ def pending_from_part(model: RegisteredModel, rows: list[dict]) -> list[Transiti
     User = get_user_model()
     pending = []
     for row in rows:
-        request = _from_jsonb(TransitionRequest, row)
+        request = from_jsonb(TransitionRequest, row)
         request.model = model
         request.version = ModelVersion(
             id=row["version_id"], model_id=model.pk, number=row["version_number"]
@@ -513,4 +498,4 @@ def pending_from_part(model: RegisteredModel, rows: list[dict]) -> list[Transiti
 
 
 def policies_from_part(rows: list[dict]) -> list[Policy]:
-    return [_from_jsonb(Policy, row) for row in rows]
+    return [from_jsonb(Policy, row) for row in rows]

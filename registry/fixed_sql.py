@@ -12,7 +12,8 @@ prepared as Model.save() prepares them (each field's pre_save and get_db_prep_sa
 from functools import cache
 
 from django.db import connection, transaction
-from django.db.models import Field, Model
+from django.db.models import DateTimeField, Field, Model
+from django.utils.dateparse import parse_datetime
 
 
 class Columns:
@@ -91,3 +92,18 @@ def mark_saved(obj: Model, pk: int) -> None:
     """Leave a just-inserted instance as Model.save() leaves it."""
     obj.pk = pk
     obj._state.adding, obj._state.db = False, connection.alias
+
+
+def from_jsonb(model_class: type[Model], row: dict) -> Model:
+    """An instance of `model_class` from `to_jsonb` of its table's row, as the ORM would
+    load it (to_jsonb gives timestamps as text)."""
+    values = {}
+    for field in model_class._meta.concrete_fields:
+        if field.column in row:
+            value = row[field.column]
+            if isinstance(field, DateTimeField) and value is not None:
+                value = parse_datetime(value)
+            values[field.attname] = value
+    instance = model_class(**values)
+    instance._state.adding, instance._state.db = False, connection.alias
+    return instance

@@ -21,7 +21,6 @@ from django.db import connection
 from django.db.models import (
     Case,
     CharField,
-    DateTimeField,
     F,
     IntegerField,
     JSONField,
@@ -42,7 +41,7 @@ from audit.selectors import model_events_part
 
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, SectionStatus
 from .deployments.models import DeploymentTarget, Environment, Serving, ServingState
-from .fixed_sql import cache_related, columns, fetch_one
+from .fixed_sql import cache_related, columns, fetch_one, from_jsonb
 from .models import (
     DataVersion,
     Metric,
@@ -679,21 +678,6 @@ def _edge_version(row: dict) -> ModelVersion:
     return other
 
 
-def _from_jsonb(model_class, row: dict):
-    """An instance of `model_class` from to_jsonb of its table's row (which gives
-    timestamps as text)."""
-    values = {}
-    for field in model_class._meta.concrete_fields:
-        if field.column in row:
-            value = row[field.column]
-            if isinstance(field, DateTimeField) and value is not None:
-                value = parse_datetime(value)
-            values[field.attname] = value
-    instance = model_class(**values)
-    instance._state.adding, instance._state.db = False, connection.alias
-    return instance
-
-
 def _attach_card(version: ModelVersion, rows: list[dict]) -> None:
     """The version's card (or its absence) as select_related("card__updated_by") leaves
     it, from the parts_card row."""
@@ -701,7 +685,7 @@ def _attach_card(version: ModelVersion, rows: list[dict]) -> None:
     if rows:
         row = dict(rows[0])
         updated_by_name = row.pop("updated_by_name")
-        card = _from_jsonb(ModelCard, row)
+        card = from_jsonb(ModelCard, row)
         card.version = version
         card.updated_by = (
             _partial(get_user_model(), id=card.updated_by_id, username=updated_by_name)
