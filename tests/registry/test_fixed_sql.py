@@ -8,7 +8,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from registry.models import APIToken, ModelCard, RegisteredModel
+from registry.models import APIToken, Metric, ModelCard, RegisteredModel
 from registry.permissions import user_maintained_team_ids, user_team_ids
 from registry.search import HEAVY_MODEL_FIELDS
 from registry.selectors import model_get
@@ -89,3 +89,32 @@ def test_a_registration_inherits_the_newest_earlier_card(model, member):
     assert card.completeness == 0
     assert card.updated_at is not None
     assert second.snapshot.created_at == second.created_at
+
+
+def test_metrics_written_with_the_version_are_the_rows_stored_under_their_ids(model, member):
+    given = [
+        {"name": "recall", "value": 0.5, "dataset": "test", "higher_is_better": True},
+        {"name": "auc", "value": 0.91, "dataset": "holdout", "higher_is_better": True},
+        {"name": "loss", "value": 0.2, "dataset": "", "higher_is_better": False},
+    ]
+    version = version_register(
+        actor=member, model=model, label="1.0.0", framework="sklearn", metrics=given
+    )
+    stored = {m.pk: m for m in Metric.objects.filter(version=version)}
+    in_snapshot = list(version.snapshot.metrics.all())
+    assert len(stored) == len(in_snapshot) == 3
+    for metric in in_snapshot:  # each id names the row with the same values
+        row = stored[metric.pk]
+        assert (row.name, row.value, row.dataset, row.higher_is_better) == (
+            metric.name,
+            metric.value,
+            metric.dataset,
+            metric.higher_is_better,
+        )
+        assert row.version_id == metric.version_id == version.pk
+
+
+def test_a_registration_without_metrics_stores_none(model, member):
+    version = version_register(actor=member, model=model, label="1.0.0", framework="sklearn")
+    assert not Metric.objects.filter(version=version).exists()
+    assert list(version.snapshot.metrics.all()) == []
