@@ -37,27 +37,50 @@ def _check_sections(sections: Mapping[str, str], confirm: Iterable[str]) -> None
         raise ValidationError(errors)
 
 
-def _previous_card(version: ModelVersion) -> tuple[ModelCard | None, int | None]:
-    """The card of the model's newest version before `version`, and that version's
-    number. Fixed SQL: on every registration, and the ORM took longer to build it than
-    the database to run it."""
-    card = columns(ModelCard, "c", ("version_id", "updated_by_id", "updated_at"))
-    row = fetch_one(
+def previous_card_sql(model_id: str) -> tuple[str, int]:
+    """A SELECT of the card of the model `model_id` (an SQL expression) names, of its
+    newest version that has one, followed by that version's number; and how many
+    columns the card takes. Fixed SQL: on every registration, and the ORM took longer
+    to build it than the database to run it."""
+    card = _previous_card_columns()
+    return (
         f"SELECT {card.sql}, v.number FROM {ModelCard._meta.db_table} c "
         f"JOIN {ModelVersion._meta.db_table} v ON v.id = c.version_id "
-        "WHERE v.model_id = %s AND v.number < %s ORDER BY v.number DESC LIMIT 1",
-        [version.model_id, version.number],
+        f"WHERE v.model_id = {model_id} ORDER BY v.number DESC LIMIT 1",
+        len(card),
     )
-    return (None, None) if row is None else (card.instance(row), row[-1])
 
 
-def card_inherited(*, version: ModelVersion) -> ModelCard:
+def previous_card_from_row(row, start: int = 0) -> tuple[ModelCard | None, int | None]:
+    """The card and version number of a `previous_card_sql` row (its columns from
+    `start`), or (None, None) for none (an outer join's NULLs)."""
+    if row is None or row[start + len(_previous_card_columns())] is None:
+        return None, None
+    return _previous_card_columns().instance(row, start), row[-1]
+
+
+def _previous_card_columns():
+    return columns(ModelCard, "c", ("version_id", "updated_by_id", "updated_at"))
+
+
+def _previous_card(version: ModelVersion) -> tuple[ModelCard | None, int | None]:
+    """The card of the model's newest version before `version`, and that version's
+    number."""
+    sql, _ = previous_card_sql("%s")
+    sql = sql.replace(" ORDER BY", " AND v.number < %s ORDER BY")
+    return previous_card_from_row(fetch_one(sql, [version.model_id, version.number]))
+
+
+def card_inherited(
+    *, version: ModelVersion, previous: tuple[ModelCard | None, int | None] | None = None
+) -> ModelCard:
     """`version`'s card, not saved yet: a copy of its predecessor's, each section marked
     as inherited from that version and not yet reviewed for this one (so it does not
     count towards completeness until someone confirms or edits it). Called by
     version_register, inside its transaction and audit event, which saves it with the
-    version."""
-    previous, number = _previous_card(version)
+    version. `previous` is the predecessor's card and number when the caller has read
+    them already (None: read them here)."""
+    previous, number = _previous_card(version) if previous is None else previous
     if previous is None:
         return ModelCard(version=version)
     provenance = {}

@@ -28,7 +28,7 @@ from ..models import (
 from ..permissions import require_edit_model
 from ..selectors import version_get, version_snapshot
 from ..stages import Stage
-from .cards import card_inherited
+from .cards import card_inherited, previous_card_from_row, previous_card_sql
 from .events import log_event
 from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation
 
@@ -222,19 +222,39 @@ def version_register(
     return version
 
 
-def _next_number(model: RegisteredModel, framework: str) -> int:
+def _next_number(model: RegisteredModel, framework: str) -> tuple[int, tuple | None]:
     """Take the model's next version number. The UPDATE takes the model's row lock until
     commit, so the number is ours alone; RETURNING reads it back in the same statement
-    (the ORM's update() cannot)."""
+    (the ORM's update() cannot).
+
+    On PostgreSQL the same statement reads the newest earlier version's card (for
+    card_inherited), saving a round trip. That read sees the statement's snapshot,
+    taken before the row lock was granted: if another registration of this model
+    committed while this one waited, its version is not in the snapshot, the newest
+    version read is not the one just before ours, and the card is left to be read
+    again (None) in a statement of its own, which sees it."""
     table = connection.ops.quote_name(RegisteredModel._meta.db_table)
     updated_at = RegisteredModel._meta.get_field("updated_at")
+    params = [framework, updated_at.get_db_prep_value(timezone.now(), connection), model.pk]
+    update = (
+        f"UPDATE {table} SET last_version_number = last_version_number + 1, "
+        "latest_framework = %s, updated_at = %s WHERE id = %s"
+    )
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(f"{update} RETURNING last_version_number", params)
+            return cursor.fetchone()[0], None
+        card_sql, _ = previous_card_sql("n.id")
         cursor.execute(
-            f"UPDATE {table} SET last_version_number = last_version_number + 1, "
-            "latest_framework = %s, updated_at = %s WHERE id = %s RETURNING last_version_number",
-            [framework, updated_at.get_db_prep_value(timezone.now(), connection), model.pk],
+            f"WITH n AS ({update} RETURNING id, last_version_number) "
+            f"SELECT n.last_version_number, p.* FROM n LEFT JOIN LATERAL ({card_sql}) p ON true",
+            params,
         )
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+    number, (card, card_number) = row[0], previous_card_from_row(row, 1)
+    if card_number == number - 1 or (card_number is None and number == 1):
+        return number, (card, card_number)
+    return number, None  # a version committed meanwhile, or one without a card
 
 
 def _insert_with_card(
@@ -296,10 +316,10 @@ def _register(
 ) -> ModelVersion:
     """Write the version and everything registered with it, and its audit event; return
     the snapshot (see `version_register`)."""
-    version.number = _next_number(model, version.framework)
-    # Read after the number is taken (in a statement of its own, so it sees a version
-    # committed by a registration this one waited for), written with the version.
-    card = card_inherited(version=version)
+    # The predecessor's card is read after the number is taken (see _next_number), and
+    # written with the version.
+    version.number, previous = _next_number(model, version.framework)
+    card = card_inherited(version=version, previous=previous)
     try:
         # No savepoint: a clash fails the whole registration, whose own atomic block
         # (a savepoint when the caller has a transaction) rolls back.
