@@ -37,17 +37,16 @@ def _check_sections(sections: Mapping[str, str], confirm: Iterable[str]) -> None
         raise ValidationError(errors)
 
 
-def previous_card_sql(model_id: str) -> tuple[str, int]:
-    """A SELECT of the card of the model `model_id` (an SQL expression) names, of its
-    newest version that has one, followed by that version's number; and how many
-    columns the card takes. Fixed SQL: on every registration, and the ORM took longer
-    to build it than the database to run it."""
-    card = _previous_card_columns()
+def previous_card_sql(model_id: str, *, below: str = "") -> str:
+    """A SELECT of the card of the newest version (numbered below `below`, if given)
+    that has one, of the model `model_id` names, followed by that version's number;
+    both arguments are SQL expressions. Fixed SQL: on every registration, and the ORM
+    took longer to build it than the database to run it."""
+    below = f" AND v.number < {below}" if below else ""
     return (
-        f"SELECT {card.sql}, v.number FROM {ModelCard._meta.db_table} c "
+        f"SELECT {_previous_card_columns().sql}, v.number FROM {ModelCard._meta.db_table} c "
         f"JOIN {ModelVersion._meta.db_table} v ON v.id = c.version_id "
-        f"WHERE v.model_id = {model_id} ORDER BY v.number DESC LIMIT 1",
-        len(card),
+        f"WHERE v.model_id = {model_id}{below} ORDER BY v.number DESC LIMIT 1"
     )
 
 
@@ -66,9 +65,8 @@ def _previous_card_columns():
 def _previous_card(version: ModelVersion) -> tuple[ModelCard | None, int | None]:
     """The card of the model's newest version before `version`, and that version's
     number."""
-    sql, _ = previous_card_sql("%s")
-    sql = sql.replace(" ORDER BY", " AND v.number < %s ORDER BY")
-    return previous_card_from_row(fetch_one(sql, [version.model_id, version.number]))
+    row = fetch_one(previous_card_sql("%s", below="%s"), [version.model_id, version.number])
+    return previous_card_from_row(row)
 
 
 def card_inherited(

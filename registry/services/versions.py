@@ -244,10 +244,10 @@ def _next_number(model: RegisteredModel, framework: str) -> tuple[int, tuple | N
         if connection.vendor != "postgresql":
             cursor.execute(f"{update} RETURNING last_version_number", params)
             return cursor.fetchone()[0], None
-        card_sql, _ = previous_card_sql("n.id")
         cursor.execute(
             f"WITH n AS ({update} RETURNING id, last_version_number) "
-            f"SELECT n.last_version_number, p.* FROM n LEFT JOIN LATERAL ({card_sql}) p ON true",
+            "SELECT n.last_version_number, p.* FROM n "
+            f"LEFT JOIN LATERAL ({previous_card_sql('n.id')}) p ON true",
             params,
         )
         row = cursor.fetchone()
