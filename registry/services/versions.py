@@ -278,13 +278,15 @@ def _insert_with_card(
     params += [[row[i] for row in rows] for i in range(len(fields))]  # one array per column
     with connection.cursor() as cursor:
         cursor.execute(_insert_with_card_sql(), params)
-        version_id, card_id, metric_ids = cursor.fetchone()
+        version_id, card_id, metric_ids, names, datasets = cursor.fetchone()
     mark_saved(version, version_id)
     card.version = version
     mark_saved(card, card_id)
-    for metric, metric_id in zip(metrics, metric_ids or [], strict=True):
+    # (name, dataset) is unique per version, so it names each returned row.
+    ids = dict(zip(zip(names or [], datasets or [], strict=True), metric_ids or [], strict=True))
+    for metric in metrics:
         metric.version = version
-        mark_saved(metric, metric_id)
+        mark_saved(metric, ids[metric.name, metric.dataset])
     return metrics
 
 
@@ -295,19 +297,17 @@ def _insert_with_card_sql() -> str:
     metric_fields = insert_fields(Metric, ("version_id",))
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in metric_fields)
     given = ", ".join(f"given.{connection.ops.quote_name(f.column)}" for f in metric_fields)
-    # The metrics are inserted in the order given (unnest ... WITH ORDINALITY, ORDER BY),
-    # so their identity values ascend in that order: sorted, the ids match the list.
     return (
         f"WITH v AS (INSERT INTO {ModelVersion._meta.db_table} "
         f"({column_list(version_fields)}) VALUES ({placeholders(version_fields)}) "
         f"RETURNING id), c AS (INSERT INTO {ModelCard._meta.db_table} "
         f"(version_id, {column_list(card_fields)}) "
         f"SELECT v.id, {placeholders(card_fields, typed=True)} FROM v RETURNING id), "
-        f"given AS (SELECT * FROM unnest({arrays}) WITH ORDINALITY "
-        f"AS g({column_list(metric_fields)}, position)), "
+        f"given AS (SELECT * FROM unnest({arrays}) AS g({column_list(metric_fields)})), "
         f"m AS (INSERT INTO {Metric._meta.db_table} (version_id, {column_list(metric_fields)}) "
-        f"SELECT v.id, {given} FROM v, given ORDER BY given.position RETURNING id) "
-        "SELECT v.id, c.id, (SELECT array_agg(m.id ORDER BY m.id) FROM m) FROM v, c"
+        f"SELECT v.id, {given} FROM v, given RETURNING id, name, dataset) "
+        "SELECT v.id, c.id, k.* FROM v, c, "
+        "(SELECT array_agg(id), array_agg(name), array_agg(dataset) FROM m) k"
     )
 
 
