@@ -131,6 +131,7 @@ if DATABASES["default"]["ENGINE"] not in (
 ):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL or SQLite.")
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DATABASE_PREPARED_STATEMENTS = IS_POSTGRES and env_bool("DATABASE_PREPARED_STATEMENTS", True)
 if IS_POSTGRES:
     _statement_timeout = (
         DATABASE_STATEMENT_TIMEOUT
@@ -149,6 +150,13 @@ if IS_POSTGRES:
             "tcp_user_timeout": 30_000,  # ms of unacknowledged data
         }
     )
+    # The fixed SQL texts (registry/fixed_sql.py) run as prepared statements, planned
+    # once per connection: planning is most of what some of them cost. Set 0 behind a
+    # pooler that cannot keep prepared statements (PgBouncer before 1.21, or without
+    # max_prepared_statements). The threshold is only psycopg's switch: Django's own
+    # cursors bind client-side and never prepare.
+    if DATABASE_PREPARED_STATEMENTS:
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
     if _statement_timeout:
         DATABASES["default"]["OPTIONS"]["options"] = (
             f"-c statement_timeout={_statement_timeout * 1000}"

@@ -9,8 +9,12 @@ related objects cached on the instance, fields left out deferred); values writte
 prepared as Model.save() prepares them (each field's pre_save and get_db_prep_save).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
+import psycopg
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import DateTimeField, Field, Model
 from django.utils.dateparse import parse_datetime
@@ -41,8 +45,39 @@ class Columns:
         return self.model.from_db(connection.alias, self.attnames, values)
 
 
+class _PreparingCursor(psycopg.Cursor):
+    """Binds server-side and has PostgreSQL keep the statement's plan: the first run of
+    a text on a connection plans it, later runs reuse the plan (PostgreSQL may keep
+    planning per call when a generic plan would cost more; see PREPARE's docs)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+    def _convert_query(self, query, params=None):
+        # Django's query log (DEBUG, CaptureQueriesContext) reads the text a statement
+        # ran from `_query`, which psycopg leaves unset when it runs a prepared one.
+        self._query = super()._convert_query(query, params)
+        return self._query
+
+
+@contextmanager
+def fixed_cursor() -> Iterator:
+    """A cursor for a fixed SQL text, counted and wrapped as Django's own are. On
+    PostgreSQL with DATABASE_PREPARED_STATEMENTS, its statements are prepared: planning
+    the texts on the read paths (joins of the model, its team, owner and the viewer's
+    grants) took more time than running them. Use it only for texts whose parameters
+    do not change the best plan much: a prepared statement may settle on one generic
+    plan for all of them."""
+    wrapper = connection.cursor()
+    if settings.DATABASE_PREPARED_STATEMENTS:
+        wrapper.cursor.close()
+        wrapper.cursor = _PreparingCursor(connection.connection)
+    with wrapper:
+        yield wrapper
+
+
 def fetch_one(sql: str, params) -> tuple | None:
-    with connection.cursor() as cursor:
+    with fixed_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 

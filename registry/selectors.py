@@ -41,7 +41,7 @@ from audit.selectors import model_events_part
 
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, SectionStatus
 from .deployments.models import DeploymentTarget, Environment, Serving, ServingState
-from .fixed_sql import cache_related, columns, fetch_one, from_jsonb
+from .fixed_sql import cache_related, columns, fetch_one, fixed_cursor, from_jsonb
 from .models import (
     DataVersion,
     Metric,
@@ -342,7 +342,7 @@ def versions_table(model: RegisteredModel, lowest: int, highest: int) -> list[Mo
         )
     User = get_user_model()
     params = [*[_NOT_ONLY_SPACE] * len(CARD_SECTION_NAMES), model.pk, lowest, highest]
-    with connection.cursor() as cursor:
+    with fixed_cursor() as cursor:
         cursor.execute(_VERSION_TABLE_SQL, [*params, Stage.PRODUCTION.value])
         rows = cursor.fetchall()
     versions = []
@@ -516,7 +516,7 @@ def _lineage_newest(model: RegisteredModel, limit: int) -> list[VersionParent]:
         v.model = _partial(RegisteredModel, id=model_id, name=model_name)
         return v
 
-    with connection.cursor() as cursor:
+    with fixed_cursor() as cursor:
         cursor.execute(_LINEAGE_SQL, [model.pk, limit, model.pk, limit, limit])
         return [
             VersionParent(
@@ -1014,7 +1014,7 @@ def _serving_rows(model: RegisteredModel, limit: int) -> list[tuple]:
     """(target name, environment, active, version number, label, state, endpoint URL,
     reported at, the Production version's number) for model_serving."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with fixed_cursor() as cursor:
             sql = _SERVING_SQL.format(row=_SERVING_COLUMNS, model="%s")
             params = _serving_params(limit)
             cursor.execute(sql, [params[0], model.pk, *params[1:]])
