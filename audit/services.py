@@ -34,7 +34,14 @@ from .context import current_meta
 from .models import ActorKind, AuditEvent, ChainHead, VerificationRun
 from .signals import event_recorded
 
-__all__ = ["event_record", "export_record", "verification_start"]
+__all__ = [
+    "event_append_sql",
+    "event_appended",
+    "event_fields",
+    "event_record",
+    "export_record",
+    "verification_start",
+]
 
 GENESIS_HASH = "0" * 64
 MASK = "********"
@@ -243,8 +250,50 @@ def event_record(
     sequence numbers are gap-free and each event links to the one committed before it.
     Call it last in a service, after any slow work, to hold that lock briefly.
     """
+    _require_transaction()
+    fields = event_fields(
+        actor=actor,
+        action=action,
+        model=model,
+        version=version,
+        object_type=object_type,
+        object_id=object_id,
+        request_id=request_id,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        reason=reason,
+        changes=changes,
+    )
+    if connection.vendor == "postgresql":
+        event = _append_in_database(fields)
+    else:
+        event = _append_under_lock(fields)
+    event_recorded.send(sender=AuditEvent, event=event)
+    return event
+
+
+def _require_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise AuditError("event_record must run inside the transaction of the change it records")
+
+
+def event_fields(
+    *,
+    actor,
+    action: str,
+    model=None,
+    version=None,
+    object_type: str = "",
+    object_id: str | int = "",
+    request_id: int | None = None,
+    from_stage: str = "",
+    to_stage: str = "",
+    reason: str = "",
+    changes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An event's fields but those the chain assigns (sequence, created_at, prev_hash,
+    hash): checked against its action's declared shape, secrets masked. The arguments
+    are event_record's."""
     try:
         shape = declared(action).shape
     except UnknownAction as exc:
@@ -266,8 +315,7 @@ def event_record(
     changes = mask_secrets(_jsonable(dict(changes or {})))
     if meta.token_prefix:
         changes["_via_token"] = meta.token_prefix
-
-    fields = {
+    return {
         "actor_kind": str(actor_kind),
         "actor_id": actor_id,
         "actor_name": actor_name,
@@ -285,12 +333,6 @@ def event_record(
         "ip_address": _canonical_ip(meta.ip_address),
         "user_agent": meta.user_agent,
     }
-    if connection.vendor == "postgresql":
-        event = _append_in_database(fields)
-    else:
-        event = _append_under_lock(fields)
-    event_recorded.send(sender=AuditEvent, event=event)
-    return event
 
 
 def _append_under_lock(fields: dict[str, Any]) -> AuditEvent:
@@ -312,19 +354,49 @@ _CHAINED = ("sequence", "prev_hash", "hash", "created_at")
 
 @cache
 def _append_statement() -> tuple[str, list]:
-    """The SQL of _append_in_database and the columns it fills (built once)."""
+    """The CTEs that append an event (audit_chained, audit_event; built once) and the
+    columns whose values follow audit_chain_append's two parameters."""
     columns = [f for f in AuditEvent._meta.concrete_fields if f.attname not in ("id", *_CHAINED)]
     quote = connection.ops.quote_name
     # Typed placeholders: in INSERT ... SELECT a bare NULL or string would be text.
     values = ", ".join(f"%s::{f.db_type(connection)}" for f in columns)
     sql = (
-        f"WITH chained AS (SELECT * FROM audit_chain_append(%s, %s)) "
-        f"INSERT INTO {quote(AuditEvent._meta.db_table)} "
+        "audit_chained AS (SELECT * FROM audit_chain_append(%s, %s)), "
+        f"audit_event AS (INSERT INTO {quote(AuditEvent._meta.db_table)} "
         f"({', '.join(quote(f.column) for f in columns)}, {', '.join(_CHAINED)}) "
-        f"SELECT {values}, {', '.join(f'chained.{c}' for c in _CHAINED)} FROM chained "
-        f"RETURNING id, {', '.join(_CHAINED)}"
+        f"SELECT {values}, {', '.join(f'audit_chained.{c}' for c in _CHAINED)} "
+        f"FROM audit_chained RETURNING id, {', '.join(_CHAINED)})"
     )
     return sql, columns
+
+
+def event_append_sql(fields: dict[str, Any]) -> tuple[str, list]:
+    """PostgreSQL: CTEs that append the event of `fields` (event_fields) to the chain,
+    for the statement that writes the change the event records, so that both take one
+    round trip: `audit_event` gives (id, sequence, prev_hash, hash, created_at), which
+    event_appended turns into the event. The caller must be in the change's
+    transaction. Returns the CTEs' SQL (to follow WITH, or a comma) and parameters."""
+    _require_transaction()
+    sql, columns = _append_statement()
+    event = AuditEvent(**fields)
+    params = [content_digest(fields), GENESIS_HASH]
+    params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
+    return sql, params
+
+
+def event_appended(fields: dict[str, Any], row) -> AuditEvent:
+    """The event a statement with event_append_sql's CTEs appended, from the five values
+    of `audit_event` it returned; tells event_recorded's receivers."""
+    event = _stored(fields, row)
+    event_recorded.send(sender=AuditEvent, event=event)
+    return event
+
+
+def _stored(fields: dict[str, Any], row) -> AuditEvent:
+    event = AuditEvent(**fields)
+    event.pk, event.sequence, event.prev_hash, event.hash, event.created_at = row
+    event._state.adding, event._state.db = False, connection.alias
+    return event
 
 
 def _append_in_database(fields: dict[str, Any]) -> AuditEvent:
@@ -332,15 +404,10 @@ def _append_in_database(fields: dict[str, Any]) -> AuditEvent:
     0010) locks the chain head, stamps, links and moves the head on. The lock is held
     until the transaction ends, as before, but is taken by the writer's last statement,
     with no round trip to Python while it is held."""
-    event = AuditEvent(**fields)
-    sql, columns = _append_statement()
-    params = [content_digest(fields), GENESIS_HASH]
-    params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in columns]
+    sql, params = event_append_sql(fields)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        event.pk, event.sequence, event.prev_hash, event.hash, event.created_at = cursor.fetchone()
-    event._state.adding, event._state.db = False, connection.alias
-    return event
+        cursor.execute(f"WITH {sql} SELECT * FROM audit_event", params)
+        return _stored(fields, cursor.fetchone())
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from audit.models import AuditEvent
-from audit.services import event_record
+from audit.services import event_fields, event_record
 
 from ..audit_actions import Action
 from ..models import (
@@ -48,6 +48,18 @@ def log_event(
     """Record `action` on `obj` by `actor` (None: the system), in the caller's
     transaction; a model, version or card event also records the model and version."""
     return event_record(actor=actor, action=action, changes=changes, reason=reason, **_about(obj))
+
+
+def event_fields_of(
+    obj: RegisteredModel | ModelVersion,
+    action: Action,
+    *,
+    actor,
+    changes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """log_event's event as fields, for a service that appends it in the statement that
+    writes its change (audit.services.event_append_sql)."""
+    return event_fields(actor=actor, action=action, changes=changes, **_about(obj))
 
 
 def field_diff(

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from audit.services import event_append_sql, event_appended
+
 from ..artifacts import digest_and_size, safe_filename
 from ..audit_actions import Action
 from ..errors import Conflict
@@ -29,7 +31,7 @@ from ..permissions import require_edit_model
 from ..selectors import version_get, version_snapshot
 from ..stages import Stage
 from .cards import card_inherited, previous_card_from_row, previous_card_sql
-from .events import log_event
+from .events import event_fields_of, log_event
 from .inputs import clean_data_versions, clean_metrics, clean_params, clean_relation
 
 Parent = tuple[ModelVersion, str]  # (parent version, LineageRelation value)
@@ -222,7 +224,7 @@ def version_register(
     return version
 
 
-def _next_number(model: RegisteredModel, framework: str) -> tuple[int, tuple | None]:
+def _next_number(model: RegisteredModel, framework: str) -> tuple[int, int | None, tuple | None]:
     """Take the model's next version number. The UPDATE takes the model's row lock until
     commit, so the number is ours alone; RETURNING reads it back in the same statement
     (the ORM's update() cannot).
@@ -232,7 +234,9 @@ def _next_number(model: RegisteredModel, framework: str) -> tuple[int, tuple | N
     taken before the row lock was granted: if another registration of this model
     committed while this one waited, its version is not in the snapshot, the newest
     version read is not the one just before ours, and the card is left to be read
-    again (None) in a statement of its own, which sees it."""
+    again (None) in a statement of its own, which sees it. It also takes the new
+    version's id from its sequence, so that the version's audit event can be written
+    with it (_insert_with_card). Returns (number, id or None, the card or None)."""
     table = connection.ops.quote_name(RegisteredModel._meta.db_table)
     updated_at = RegisteredModel._meta.get_field("updated_at")
     params = [framework, updated_at.get_db_prep_value(timezone.now(), connection), model.pk]
@@ -243,42 +247,51 @@ def _next_number(model: RegisteredModel, framework: str) -> tuple[int, tuple | N
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             cursor.execute(f"{update} RETURNING last_version_number", params)
-            return cursor.fetchone()[0], None
+            return cursor.fetchone()[0], None, None
+        version_table = ModelVersion._meta.db_table
         cursor.execute(
             f"WITH n AS ({update} RETURNING id, last_version_number) "
-            "SELECT n.last_version_number, p.* FROM n "
+            "SELECT n.last_version_number, "
+            f"nextval(pg_get_serial_sequence('{version_table}', 'id')::regclass), p.* FROM n "
             f"LEFT JOIN LATERAL ({previous_card_sql('n.id')}) p ON true",
             params,
         )
         row = cursor.fetchone()
-    number, (card, card_number) = row[0], previous_card_from_row(row, 1)
+    number, pk, (card, card_number) = row[0], row[1], previous_card_from_row(row, 2)
     if card_number == number - 1 or (card_number is None and number == 1):
-        return number, (card, card_number)
-    return number, None  # a version committed meanwhile, or one without a card
+        return number, pk, (card, card_number)
+    return number, pk, None  # a version committed meanwhile, or one without a card
 
 
-def _insert_with_card(
-    version: ModelVersion, card: ModelCard, metrics: list[Metric]
-) -> list[Metric]:
-    """Insert the new version, its card and its metrics; on PostgreSQL in one statement,
-    written as fixed SQL. Each statement on this path costs about a millisecond of
-    round trip and scheduling (more than PostgreSQL's work for it), so the metrics ride
-    in the version's INSERT rather than in a bulk_create of their own."""
-    if connection.vendor != "postgresql":
-        version.save()
-        card.version = version
-        card.save()
-        for metric in metrics:
-            metric.version = version
-        return Metric.objects.bulk_create(metrics)
-    params = insert_params(version, insert_fields(ModelVersion))
+def _insert_with_card(version: ModelVersion, card: ModelCard, metrics: list[Metric]) -> None:
+    """SQLite: insert the new version, its card and its metrics. (PostgreSQL writes them
+    with the version's audit event: _insert_with_event.)"""
+    version.save()
+    card.version = version
+    card.save()
+    for metric in metrics:
+        metric.version = version
+    Metric.objects.bulk_create(metrics)
+
+
+def _insert_with_event(
+    version: ModelVersion, card: ModelCard, metrics: list[Metric], event: dict
+) -> None:
+    """PostgreSQL: insert the new version (its id taken already, see _next_number), its
+    card, its metrics and its audit event (`event`'s fields) in one statement, written
+    as fixed SQL. Each statement on this path costs more in round trip and scheduling
+    than PostgreSQL's work for it, so they all ride in one. The event's statement locks
+    the audit chain's head until commit, as event_record's would; it is the last."""
+    params = [version.pk, *insert_params(version, insert_fields(ModelVersion))]
     params += insert_params(card, insert_fields(ModelCard, ("version_id",)))
     fields = insert_fields(Metric, ("version_id",))
     rows = [insert_params(metric, fields) for metric in metrics]
     params += [[row[i] for row in rows] for i in range(len(fields))]  # one array per column
+    event_sql, event_params = event_append_sql(event)
     with connection.cursor() as cursor:
-        cursor.execute(_insert_with_card_sql(), params)
-        version_id, card_id, metric_ids, names, datasets = cursor.fetchone()
+        writes, select = _insert_with_event_sql()
+        cursor.execute(f"{writes}, {event_sql} {select}", params + event_params)
+        version_id, card_id, metric_ids, names, datasets, *event_row = cursor.fetchone()
     mark_saved(version, version_id)
     card.version = version
     mark_saved(card, card_id)
@@ -287,28 +300,46 @@ def _insert_with_card(
     for metric in metrics:
         metric.version = version
         mark_saved(metric, ids[metric.name, metric.dataset])
-    return metrics
+    event_appended(event, event_row)
 
 
 @cache
-def _insert_with_card_sql() -> str:
+def _insert_with_event_sql() -> tuple[str, str]:
     version_fields = insert_fields(ModelVersion)
     card_fields = insert_fields(ModelCard, ("version_id",))
     metric_fields = insert_fields(Metric, ("version_id",))
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in metric_fields)
     given = ", ".join(f"given.{connection.ops.quote_name(f.column)}" for f in metric_fields)
-    return (
+    # The audit event's CTEs (event_append_sql) go between the two parts, their
+    # parameters last.
+    writes = (
         f"WITH v AS (INSERT INTO {ModelVersion._meta.db_table} "
-        f"({column_list(version_fields)}) VALUES ({placeholders(version_fields)}) "
+        f"(id, {column_list(version_fields)}) VALUES (%s, {placeholders(version_fields)}) "
         f"RETURNING id), c AS (INSERT INTO {ModelCard._meta.db_table} "
         f"(version_id, {column_list(card_fields)}) "
         f"SELECT v.id, {placeholders(card_fields, typed=True)} FROM v RETURNING id), "
         f"given AS (SELECT * FROM unnest({arrays}) AS g({column_list(metric_fields)})), "
         f"m AS (INSERT INTO {Metric._meta.db_table} (version_id, {column_list(metric_fields)}) "
-        f"SELECT v.id, {given} FROM v, given RETURNING id, name, dataset) "
-        "SELECT v.id, c.id, k.* FROM v, c, "
+        f"SELECT v.id, {given} FROM v, given RETURNING id, name, dataset)"
+    )
+    select = (
+        "SELECT v.id, c.id, k.*, audit_event.* FROM v, c, audit_event, "
         "(SELECT array_agg(id), array_agg(name), array_agg(dataset) FROM m) k"
     )
+    return writes, select
+
+
+@contextmanager
+def _label_clash(model: RegisteredModel, version: ModelVersion):
+    """The version's INSERT, whose label another version of the model may hold already:
+    that clash fails the whole registration as a Conflict. (No savepoint: the
+    registration's own atomic block, a savepoint when the caller has a transaction,
+    rolls back.)"""
+    try:
+        with transaction.atomic(savepoint=False):
+            yield
+    except IntegrityError:
+        raise Conflict(f"{model.name} already has a version labelled {version.label}.") from None
 
 
 def _register(
@@ -318,15 +349,16 @@ def _register(
     the snapshot (see `version_register`)."""
     # The predecessor's card is read after the number is taken (see _next_number), and
     # written with the version.
-    version.number, previous = _next_number(model, version.framework)
+    version.number, version.pk, previous = _next_number(model, version.framework)
     card = card_inherited(version=version, previous=previous)
-    try:
-        # No savepoint: a clash fails the whole registration, whose own atomic block
-        # (a savepoint when the caller has a transaction) rolls back.
-        with transaction.atomic(savepoint=False):
-            metrics = _insert_with_card(version, card, [Metric(**m) for m in cleaned_metrics])
-    except IntegrityError:
-        raise Conflict(f"{model.name} already has a version labelled {version.label}.") from None
+    metrics = [Metric(**m) for m in cleaned_metrics]
+    # On PostgreSQL the version's id is known already: its data versions and lineage
+    # links go first (foreign keys are checked at commit), so that the version, its
+    # card, metrics and audit event can be written by one last statement.
+    inserted_first = version.pk is None
+    if inserted_first:
+        with _label_clash(model, version):
+            _insert_with_card(version, card, metrics)
     data_versions = DataVersion.objects.bulk_create(
         DataVersion(version=version, **d) for d in cleaned_data
     )
@@ -335,24 +367,25 @@ def _register(
     # its tags and its newest card's text, and the new card is a copy of the newest card
     # (card_inherited), so the document is the same. The framework facet reads
     # latest_framework, set with the number.
-    log_event(
-        version,
-        Action.VERSION_REGISTERED,
-        actor=actor,
-        changes={
-            "label": version.label,
-            "framework": version.framework,
-            "artifact": version.artifact_filename or version.artifact_uri,
-            "artifact_sha256": version.artifact_sha256,
-            "artifact_size": version.artifact_size,
-            "code_commit": version.code_commit,
-            "run_id": version.run_id,
-            "metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned_metrics},
-            "hyperparameters": params,
-            "data_versions": [d["dataset"] for d in cleaned_data],
-            "parents": lineage,
-        },
-    )
+    changes = {
+        "label": version.label,
+        "framework": version.framework,
+        "artifact": version.artifact_filename or version.artifact_uri,
+        "artifact_sha256": version.artifact_sha256,
+        "artifact_size": version.artifact_size,
+        "code_commit": version.code_commit,
+        "run_id": version.run_id,
+        "metrics": {f"{m['name']}@{m['dataset']}": m["value"] for m in cleaned_metrics},
+        "hyperparameters": params,
+        "data_versions": [d["dataset"] for d in cleaned_data],
+        "parents": lineage,
+    }
+    if inserted_first:
+        log_event(version, Action.VERSION_REGISTERED, actor=actor, changes=changes)
+    else:
+        event = event_fields_of(version, Action.VERSION_REGISTERED, actor=actor, changes=changes)
+        with _label_clash(model, version):
+            _insert_with_event(version, card, metrics, event)
     return version_snapshot(
         version, model=model, card=card, metrics=metrics, data_versions=data_versions, links=links
     )

@@ -432,8 +432,9 @@ READS = {
         )
     ),
 }
-# The primitive every write path calls; tested on its own in test_event_record.py.
-WRITER = {"event_record"}
+# The primitive every write path calls, tested on its own in test_event_record.py, and
+# its parts for a write that appends its event in its own statement (registration).
+WRITER = {"event_record", "event_fields", "event_append_sql", "event_appended"}
 # The webhook outbox: rows written inside a promotion's transaction (its event records
 # the promotion) and the sending's own attempt log, shown on the delivery pages rather
 # than in the audit log (tests/registry/test_deliveries.py). A receiver's 410, which

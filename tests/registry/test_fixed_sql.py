@@ -118,3 +118,42 @@ def test_a_registration_without_metrics_stores_none(model, member):
     version = version_register(actor=member, model=model, label="1.0.0", framework="sklearn")
     assert not Metric.objects.filter(version=version).exists()
     assert list(version.snapshot.metrics.all()) == []
+
+
+def test_a_registration_with_data_and_lineage_writes_one_verifiable_event(
+    model, member, make_version
+):
+    # On PostgreSQL the data versions and lineage links are written before the version
+    # row (its id is taken first; foreign keys are checked at commit) and the audit event
+    # rides in the version's own INSERT: the rows, the event and the chain must agree.
+    from audit.models import AuditEvent
+    from audit.verification import chain_check
+    from registry.audit_actions import Action
+
+    parent = make_version(model)
+    version = version_register(
+        actor=member,
+        model=model,
+        label="2.0.0",
+        framework="pytorch",
+        metrics=[{"name": "auc", "value": 0.91, "dataset": "test"}],
+        data_versions=[
+            {
+                "dataset": "claims",
+                "version_or_uri": "s3://data/claims@7",
+                "classification": "internal",
+            }
+        ],
+        parents=[(parent, "fine_tuned_from")],
+    )
+    stored = version.__class__.objects.get(pk=version.pk)
+    assert stored.number == parent.number + 1
+    assert list(stored.data_versions.values_list("dataset", flat=True)) == ["claims"]
+    assert [link.parent_id for link in stored.parent_links.all()] == [parent.pk]
+    event = AuditEvent.objects.get(action=Action.VERSION_REGISTERED, object_id=str(version.pk))
+    assert event.version_number == stored.number
+    assert event.changes["data_versions"] == ["claims"]
+    assert event.changes["parents"] == [
+        {"model": model.name, "version": parent.number, "relation": "fine_tuned_from"}
+    ]
+    assert chain_check().ok
