@@ -41,7 +41,14 @@ from audit.selectors import model_events_part
 
 from .choices import CARD_SECTION_NAMES, CARD_SECTIONS, SectionStatus
 from .deployments.models import DeploymentTarget, Environment, Serving, ServingState
-from .fixed_sql import cache_related, columns, fetch_one, fixed_cursor, from_jsonb
+from .fixed_sql import (
+    cache_related,
+    columns,
+    fetch_one,
+    fixed_cursor,
+    from_jsonb,
+    prepared_orm,
+)
 from .models import (
     DataVersion,
     Metric,
@@ -797,13 +804,16 @@ def version_read(name: str, number: int, *, viewer=None, page: bool = False) -> 
             model_column='"registry_modelversion"."model_id"',
             team_column='"registry_registeredmodel"."team_id"',
         )
-    version = (
-        ModelVersion.objects.select_related("model__team", "model__owner", "created_by")
-        .defer(*(f"model__{f}" for f in HEAVY_MODEL_FIELDS))
-        .annotate(**_parts_annotations(), **grants, **(_page_annotations() if page else {}))
-        .filter(model__name__lower=name.lower(), number=number)
-        .first()
-    )
+    # Prepared: PostgreSQL took several times longer to plan this statement (its joins
+    # and array subqueries) than to run it.
+    with prepared_orm():
+        version = (
+            ModelVersion.objects.select_related("model__team", "model__owner", "created_by")
+            .defer(*(f"model__{f}" for f in HEAVY_MODEL_FIELDS))
+            .annotate(**_parts_annotations(), **grants, **(_page_annotations() if page else {}))
+            .filter(model__name__lower=name.lower(), number=number)
+            .first()
+        )
     if version is None:
         model = model_get(name)  # 404 when there is no such model
         raise Http404(f"{model.name} has no version {number}.")
