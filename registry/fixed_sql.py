@@ -76,25 +76,6 @@ def fixed_cursor() -> Iterator:
         yield wrapper
 
 
-@contextmanager
-def prepared_orm() -> Iterator[None]:
-    """The ORM's statements in the block run as fixed_cursor's do, prepared (PostgreSQL
-    with DATABASE_PREPARED_STATEMENTS): for an ORM query whose text is the same on every
-    call and whose planning costs more than its run. The query must bind server-side
-    (every parameter's type clear from its place in the statement)."""
-    if not settings.DATABASE_PREPARED_STATEMENTS:
-        yield
-        return
-    db = transaction.get_connection()
-    db.ensure_connection()
-    factory = db.connection.cursor_factory
-    db.connection.cursor_factory = _PreparingCursor
-    try:
-        yield
-    finally:
-        db.connection.cursor_factory = factory
-
-
 def fetch_one(sql: str, params) -> tuple | None:
     with fixed_cursor() as cursor:
         cursor.execute(sql, params)

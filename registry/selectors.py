@@ -47,7 +47,6 @@ from .fixed_sql import (
     fetch_one,
     fixed_cursor,
     from_jsonb,
-    prepared_orm,
 )
 from .models import (
     DataVersion,
@@ -796,24 +795,7 @@ def version_read(name: str, number: int, *, viewer=None, page: bool = False) -> 
     so the page issues no other query. Http404 names what is missing."""
     if connection.vendor != "postgresql":
         return version_get(model_get(name, viewer=viewer), number)
-    grants = {}
-    if viewer is not None:
-        # The version's model is joined under its table's name.
-        grants = grant_annotations(
-            viewer,
-            model_column='"registry_modelversion"."model_id"',
-            team_column='"registry_registeredmodel"."team_id"',
-        )
-    # Prepared: PostgreSQL took several times longer to plan this statement (its joins
-    # and array subqueries) than to run it.
-    with prepared_orm():
-        version = (
-            ModelVersion.objects.select_related("model__team", "model__owner", "created_by")
-            .defer(*(f"model__{f}" for f in HEAVY_MODEL_FIELDS))
-            .annotate(**_parts_annotations(), **grants, **(_page_annotations() if page else {}))
-            .filter(model__name__lower=name.lower(), number=number)
-            .first()
-        )
+    version = _version_read_row(name, number, viewer=viewer, page=page)
     if version is None:
         model = model_get(name)  # 404 when there is no such model
         raise Http404(f"{model.name} has no version {number}.")
@@ -825,6 +807,58 @@ def version_read(name: str, number: int, *, viewer=None, page: bool = False) -> 
         }
     if viewer is not None:
         remember_grants(viewer, version.model, source=version)
+    return version
+
+
+def _version_read_row(name: str, number: int, *, viewer, page: bool) -> ModelVersion | None:
+    """version_read's statement (PostgreSQL), as one fixed SQL text run prepared: the
+    ORM took longer to compile it (its joins, annotations and array subqueries) than
+    PostgreSQL to run it, and PostgreSQL several times longer to plan it than to run it.
+    The rows land as the ORM's select_related("model__team", "model__owner",
+    "created_by") with the model's HEAVY_MODEL_FIELDS deferred would leave them, and the
+    annotations as their output fields would convert them."""
+    User = get_user_model()
+    v_table, m_table = ModelVersion._meta.db_table, RegisteredModel._meta.db_table
+    # The annotations name the version's and the model's rows by their tables' names.
+    version_cols = columns(ModelVersion, v_table)
+    model_cols = columns(RegisteredModel, m_table, HEAVY_MODEL_FIELDS)
+    team, owner, creator = columns(Team, "t"), columns(User, "u"), columns(User, "cb")
+    extras = {**_parts_annotations()}
+    if viewer is not None:
+        extras.update(
+            grant_annotations(
+                viewer, model_column=f'"{v_table}"."model_id"', team_column=f'"{m_table}"."team_id"'
+            )
+        )
+    if page:
+        extras.update(_page_annotations())
+    user_pk = User._meta.pk.column
+    row = fetch_one(
+        f"SELECT {version_cols.sql}, {model_cols.sql}, {team.sql}, {owner.sql}, {creator.sql}, "
+        + ", ".join(f"({extra.sql})" for extra in extras.values())
+        + f" FROM {v_table} JOIN {m_table} ON {m_table}.id = {v_table}.model_id"
+        f" JOIN {Team._meta.db_table} t ON t.id = {m_table}.team_id"
+        f" JOIN {User._meta.db_table} u ON u.{user_pk} = {m_table}.owner_id"
+        f" JOIN {User._meta.db_table} cb ON cb.{user_pk} = {v_table}.created_by_id"
+        f" WHERE LOWER({m_table}.name) = %s AND {v_table}.number = %s LIMIT 1",
+        [*(p for extra in extras.values() for p in extra.params), name.lower(), number],
+    )
+    if row is None:
+        return None
+    at = 0
+    instances = []
+    for cols in (version_cols, model_cols, team, owner, creator):
+        instances.append(cols.instance(row, at))
+        at += len(cols)
+    version, model, model_team, model_owner, created_by = instances
+    cache_related(model, "team", model_team)
+    cache_related(model, "owner", model_owner)
+    cache_related(version, "model", model)
+    cache_related(version, "created_by", created_by)
+    for key, value in zip(extras, row[at:], strict=True):
+        if key != "modelgate_grants":  # the others are arrays of jsonb, given as text
+            value = [json.loads(item) for item in value]
+        setattr(version, key, value)
     return version
 
 

@@ -157,3 +157,48 @@ def test_a_registration_with_data_and_lineage_writes_one_verifiable_event(
         {"model": model.name, "version": parent.number, "relation": "fine_tuned_from"}
     ]
     assert chain_check().ok
+
+
+def test_a_version_read_is_the_orms_row_with_its_model_and_everything_its_page_shows(
+    model, member, make_version, is_postgres
+):
+    # version_read's statement is fixed SQL on PostgreSQL: the same rows, the same fields
+    # loaded or deferred, the same related objects at hand, the same parts, as the ORM
+    # query it replaced (SQLite reads through version_get, which the ORM builds).
+    from registry.models import ModelVersion
+    from registry.selectors import version_get, version_read
+
+    parent = make_version(model)
+    make_version(
+        model,
+        hyperparameters={"lr": 0.01, "optimizer": "adam", "epochs": 20},
+        data_versions=[{"dataset": "claims", "version_or_uri": "v7", "classification": "internal"}],
+        parents=[(parent, "fine_tuned_from")],
+    )
+    read = version_read(model.name.upper(), 2, viewer=member, page=True)
+    orm = (
+        ModelVersion.objects.select_related("model__team", "model__owner", "created_by")
+        .defer(*(f"model__{f}" for f in HEAVY_MODEL_FIELDS))
+        .get(model=model, number=2)
+    )
+    assert _loaded(read) == _loaded(orm)
+    assert _loaded(read.model) == _loaded(orm.model)
+    assert read.model.get_deferred_fields() == orm.model.get_deferred_fields()
+    reference = version_get(model, 2)
+    with CaptureQueriesContext(connection) as queries:
+        assert (read.model.team.slug, read.model.owner.username, read.created_by.username) == (
+            orm.model.team.slug,
+            orm.model.owner.username,
+            orm.created_by.username,
+        )
+        assert [(m.name, m.value) for m in read.metrics.all()] == [
+            (m.name, m.value) for m in reference.metrics.all()
+        ]
+        assert [d.dataset for d in read.data_versions.all()] == ["claims"]
+        assert [link.parent.number for link in read.parent_links.all()] == [parent.number]
+        assert read.card.pk == reference.card.pk
+        assert [link.child.number for link in version_read(model.name, 1).child_links.all()] == [2]
+    if is_postgres:  # loaded with the version: no query but the last read's one statement
+        assert len(queries.captured_queries) == 1
+    with pytest.raises(Http404):
+        version_read(model.name, 3)
