@@ -225,45 +225,18 @@ def hashed_fields_of(event: AuditEvent | Mapping[str, Any]) -> dict[str, Any]:
     return {name: getattr(event, name) for name in HASHED_FIELDS}
 
 
-def event_record(
-    *,
-    actor,
-    action: str,
-    model=None,
-    version=None,
-    object_type: str = "",
-    object_id: str | int = "",
-    request_id: int | None = None,
-    from_stage: str = "",
-    to_stage: str = "",
-    reason: str = "",
-    changes: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction.
+def event_record(**about: Any) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction; `about` names
+    the event as event_fields' arguments do.
 
     Must be called within transaction.atomic(): the event commits or rolls back with
-    the change it describes. `actor` is a user, or None for the system. `action` is a
-    name some app declared (audit.actions), and the event must fit its declared shape;
-    `model` and `version` are the registered model and version it is about, read for
-    their name, id and number (a version brings its model). Concurrent
-    writers queue on the chain head's row lock (held until their transaction ends), so
-    sequence numbers are gap-free and each event links to the one committed before it.
-    Call it last in a service, after any slow work, to hold that lock briefly.
+    the change it describes. Concurrent writers queue on the chain head's row lock (held
+    until their transaction ends), so sequence numbers are gap-free and each event links
+    to the one committed before it. Call it last in a service, after any slow work, to
+    hold that lock briefly.
     """
     _require_transaction()
-    fields = event_fields(
-        actor=actor,
-        action=action,
-        model=model,
-        version=version,
-        object_type=object_type,
-        object_id=object_id,
-        request_id=request_id,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        reason=reason,
-        changes=changes,
-    )
+    fields = event_fields(**about)
     if connection.vendor == "postgresql":
         event = _append_in_database(fields)
     else:
@@ -292,8 +265,12 @@ def event_fields(
     changes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An event's fields but those the chain assigns (sequence, created_at, prev_hash,
-    hash): checked against its action's declared shape, secrets masked. The arguments
-    are event_record's."""
+    hash), checked against its action's declared shape, secrets masked.
+
+    `actor` is a user, or None for the system. `action` is a name some app declared
+    (audit.actions), and the event must fit its declared shape; `model` and `version`
+    are the registered model and version it is about, read for their name, id and
+    number (a version brings its model)."""
     try:
         shape = declared(action).shape
     except UnknownAction as exc:
