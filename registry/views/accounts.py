@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -10,6 +11,12 @@ from django.views.decorators.http import require_http_methods
 from .. import services
 from ..errors import RegistryError
 from ..models import APIToken
+from ..services.tokens import MAX_ACTIVE_TOKENS
+
+# The tokens page lists the active tokens (at most MAX_ACTIVE_TOKENS) and then the most
+# recently revoked ones, up to this many rows in all: revoked tokens pile up (a pipeline
+# that rotates its token daily revokes 365 a year), and the audit log keeps every one.
+TOKENS_SHOWN = MAX_ACTIVE_TOKENS + 20
 
 
 class LoginView(auth_views.LoginView):
@@ -42,10 +49,15 @@ def token_list(request):
 
 
 def _token_page(request, *, name="", errors=(), created=None, secret=None):
-    tokens = APIToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at")
+    tokens = list(
+        APIToken.objects.filter(user=request.user).order_by(
+            F("revoked_at").desc(nulls_first=True), "-created_at"
+        )[: TOKENS_SHOWN + 1]
+    )
     context = {
         "nav": "tokens",
-        "tokens": tokens,
+        "tokens": tokens[:TOKENS_SHOWN],
+        "older_revoked_hidden": len(tokens) > TOKENS_SHOWN,
         "name": name,
         "errors": errors,
         "created": created,

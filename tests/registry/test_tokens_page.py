@@ -6,7 +6,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from registry.audit_actions import Action
 from registry.models import APIToken
-from registry.services import token_authenticate, token_create
+from registry.services import token_authenticate, token_create, token_revoke
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,23 @@ def test_a_revoked_token_is_not_asked_about_again(client, member):
     again = client.post(url, {"confirm": "revoke"}, follow=True)
     assert b"already revoked" in again.content
     assert AuditEvent.objects.filter(action=Action.TOKEN_REVOKED).count() == 1
+
+
+def test_it_lists_active_tokens_first_and_leaves_out_the_oldest_revoked(client, member):
+    from registry.views.accounts import TOKENS_SHOWN
+
+    # Revoked tokens pile up: the page shows the active ones first, then the most
+    # recently revoked, up to TOKENS_SHOWN rows, and says that older ones are left out.
+    client.force_login(member)
+    for n in range(TOKENS_SHOWN):
+        token, _ = token_create(actor=member, name=f"rotated-{n:02d}")
+        token_revoke(actor=member, token=token)
+        if n == 0:
+            assert 'id="older-revoked"' not in client.get(URL).content.decode()
+    token_create(actor=member, name="current pipeline")
+    page = client.get(URL).content.decode()
+    rows = page.split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
+    assert rows == TOKENS_SHOWN
+    assert page.index("current pipeline") < page.index(f"rotated-{TOKENS_SHOWN - 1:02d}")
+    assert "rotated-00" not in page  # the oldest revocation is the one left out
+    assert 'id="older-revoked"' in page
