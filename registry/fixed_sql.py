@@ -1,9 +1,11 @@
-"""Fixed SQL texts for what every registration does: its reads and its inserts.
+"""Fixed SQL texts for the hot paths: what every registration does (its reads and its
+inserts) and the reads of the model and version pages and their API.
 
 Building a query with the ORM (select_related, defer, annotations, first(), an INSERT's
 compiler) costs about a millisecond of Python per statement, several times what
 PostgreSQL takes to run it (bench/results/registration-notes.md). For the statements on
-the registration path the SQL is written once, from the models' own field lists. Rows
+these paths the SQL is written once, from the models' own field lists, and the reads run
+as prepared statements (fixed_cursor). Rows
 read become instances as the ORM makes them (`from_db`, the fields' converters applied,
 related objects cached on the instance, fields left out deferred); values written are
 prepared as Model.save() prepares them (each field's pre_save and get_db_prep_save).

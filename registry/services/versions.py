@@ -236,7 +236,7 @@ def _next_number(model: RegisteredModel, framework: str) -> tuple[int, int | Non
     version read is not the one just before ours, and the card is left to be read
     again (None) in a statement of its own, which sees it. It also takes the new
     version's id from its sequence, so that the version's audit event can be written
-    with it (_insert_with_card). Returns (number, id or None, the card or None)."""
+    with it (_insert_with_event). Returns (number, id or None, the card or None)."""
     table = connection.ops.quote_name(RegisteredModel._meta.db_table)
     updated_at = RegisteredModel._meta.get_field("updated_at")
     params = [framework, updated_at.get_db_prep_value(timezone.now(), connection), model.pk]
