@@ -165,7 +165,19 @@ if not IS_POSTGRES:
     if DATABASES["default"]["NAME"] == str(VAR_DIR / "modelgate.sqlite3"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default on a fresh clone
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # IMMEDIATE: a transaction takes SQLite's write lock when it begins, so concurrent
+    # writers wait (up to the timeout) instead of failing at once with "database is
+    # locked" when a reading transaction later tries to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+    # Tests get a database file rather than Django's in-memory default: a live server
+    # shares an in-memory database's one connection between all its request threads,
+    # and a client that sends requests in parallel (MLflow's downloads) then breaks
+    # SQLite's transactions ("cannot open savepoint - SQL statements in progress").
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(VAR_DIR / "test-modelgate.sqlite3")
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
