@@ -199,12 +199,19 @@ def _model_page_read(name: str, viewer) -> RegisteredModel | None:
     found = model.instance(row)
     cache_related(found, "team", team.instance(row, len(model)))
     cache_related(found, "owner", owner.instance(row, len(model) + len(team)))
-    values = row[len(model) + len(team) + len(owner) :]
-    for key, value in zip(extras, values, strict=True):
-        if key.startswith(("page_", "serving_")):  # arrays of jsonb, given as text
-            value = [json.loads(item) for item in value]
-        setattr(found, key, value)
+    _set_annotations(found, extras, row[len(model) + len(team) + len(owner) :])
     return found
+
+
+def _set_annotations(obj, extras: dict[str, RawSQL], values) -> None:
+    """Set on `obj` what a fixed SQL text read for `extras` (annotations written as
+    RawSQL), as the ORM would convert it for their output fields: an array of jsonb
+    comes from the database as text."""
+    for (key, extra), value in zip(extras.items(), values, strict=True):
+        field = extra.output_field
+        if isinstance(field, ArrayField) and isinstance(field.base_field, JSONField):
+            value = [json.loads(item) for item in value]
+        setattr(obj, key, value)
 
 
 def _model_by_name(name: str) -> RegisteredModel | None:
@@ -855,10 +862,7 @@ def _version_read_row(name: str, number: int, *, viewer, page: bool) -> ModelVer
     cache_related(model, "owner", model_owner)
     cache_related(version, "model", model)
     cache_related(version, "created_by", created_by)
-    for key, value in zip(extras, row[at:], strict=True):
-        if key != "modelgate_grants":  # the others are arrays of jsonb, given as text
-            value = [json.loads(item) for item in value]
-        setattr(version, key, value)
+    _set_annotations(version, extras, row[at:])
     return version
 
 
