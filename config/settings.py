@@ -171,12 +171,14 @@ if not IS_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
-    # Tests get a database file rather than Django's in-memory default: a live server
-    # shares an in-memory database's one connection between all its request threads,
-    # and a client that sends requests in parallel (MLflow's downloads) then breaks
-    # SQLite's transactions ("cannot open savepoint - SQL statements in progress").
+    # Tests get a database file beside the configured one rather than Django's
+    # in-memory default: a live server shares an in-memory database's one connection
+    # between all its request threads, and a client that sends requests in parallel
+    # (MLflow's downloads) then breaks SQLite's transactions ("cannot open savepoint -
+    # SQL statements in progress").
+    _sqlite_file = Path(DATABASES["default"]["NAME"])
     DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(VAR_DIR / "test-modelgate.sqlite3")
+        "NAME", str(_sqlite_file.with_name(f"test-{_sqlite_file.name}"))
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
