@@ -11,15 +11,21 @@ related objects cached on the instance, fields left out deferred); values writte
 prepared as Model.save() prepares them (each field's pre_save and get_db_prep_save).
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
 import psycopg
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Field, Model
+from django.db.models import DateTimeField, Field, JSONField, Model
+from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
+
+from .models import RegisteredModel, Team
 
 
 class Columns:
@@ -82,6 +88,53 @@ def fetch_one(sql: str, params) -> tuple | None:
     with fixed_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
+
+
+def fetch_all(sql: str, params) -> list[tuple]:
+    with fixed_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def model_rows(
+    where: str, params: list, *, exclude: tuple[str, ...], extras: dict[str, RawSQL] | None = None
+) -> list[Model]:
+    """Registered models matching `where` (SQL naming the model's table by its own
+    name), as `select_related("team", "owner").defer(*exclude)` with `extras` as
+    annotations would load them: one fixed SQL text, run prepared (fetch_all). The
+    model, version and catalog pages and the API read their models through it."""
+    User = get_user_model()
+    table = RegisteredModel._meta.db_table
+    model = columns(RegisteredModel, table, exclude)
+    team, owner = columns(Team, "t"), columns(User, "u")
+    extras = extras or {}
+    rows = fetch_all(
+        f"SELECT {model.sql}, {team.sql}, {owner.sql}"
+        + "".join(f", ({extra.sql})" for extra in extras.values())
+        + f" FROM {table} JOIN {Team._meta.db_table} t ON t.id = {table}.team_id"
+        f" JOIN {User._meta.db_table} u ON u.{User._meta.pk.column} = {table}.owner_id"
+        f" WHERE {where}",
+        [*(p for extra in extras.values() for p in extra.params), *params],
+    )
+    found = []
+    for row in rows:
+        obj = model.instance(row)
+        cache_related(obj, "team", team.instance(row, len(model)))
+        cache_related(obj, "owner", owner.instance(row, len(model) + len(team)))
+        set_annotations(obj, extras, row[len(model) + len(team) + len(owner) :])
+        found.append(obj)
+    return found
+
+
+def set_annotations(obj, extras: dict[str, RawSQL], values) -> None:
+    """Set on `obj` what a fixed SQL text read for `extras` (annotations written as
+    RawSQL), as the ORM would convert it for their output fields: an array of jsonb
+    comes from the database as text."""
+    for (key, extra), value in zip(extras.items(), values, strict=True):
+        field = extra.output_field
+        if isinstance(field, ArrayField) and isinstance(field.base_field, JSONField):
+            value = [json.loads(item) for item in value]
+        setattr(obj, key, value)
 
 
 def cache_related(obj: Model, field_name: str, related: Model) -> None:

@@ -5,7 +5,6 @@ queries whatever the number of versions or metrics. The catalog search is not a 
 read: it lives in `registry.search`.
 """
 
-import json
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +46,8 @@ from .fixed_sql import (
     fetch_one,
     fixed_cursor,
     from_jsonb,
+    model_rows,
+    set_annotations,
 )
 from .models import (
     DataVersion,
@@ -175,66 +176,32 @@ def _model_page_read(name: str, viewer) -> RegisteredModel | None:
     """model_get's query for the model page (PostgreSQL) as one fixed SQL text, with the
     viewer's grants and _model_page_annotations as columns: the ORM took longer to build
     it than PostgreSQL to run it. The annotations land on the model as the ORM's would."""
-    User = get_user_model()
     table = RegisteredModel._meta.db_table
-    # The parts name the model's row by its table's name, so it has no other alias.
-    model = columns(RegisteredModel, table, HEAVY_MODEL_FIELDS)
-    team, owner = columns(Team, "t"), columns(User, "u")
     extras = {
         **grant_annotations(
             viewer, model_column=f'"{table}"."id"', team_column=f'"{table}"."team_id"'
         ),
         **_model_page_annotations(),
     }
-    row = fetch_one(
-        f"SELECT {model.sql}, {team.sql}, {owner.sql}, "
-        + ", ".join(f"({extra.sql})" for extra in extras.values())
-        + f" FROM {table} JOIN {Team._meta.db_table} t ON t.id = {table}.team_id"
-        f" JOIN {User._meta.db_table} u ON u.{User._meta.pk.column} = {table}.owner_id"
-        f" WHERE LOWER({table}.name) = %s LIMIT 1",
-        [*(p for extra in extras.values() for p in extra.params), name.lower()],
+    found = model_rows(
+        f"LOWER({table}.name) = %s LIMIT 1",
+        [name.lower()],
+        exclude=HEAVY_MODEL_FIELDS,
+        extras=extras,
     )
-    if row is None:
-        return None
-    found = model.instance(row)
-    cache_related(found, "team", team.instance(row, len(model)))
-    cache_related(found, "owner", owner.instance(row, len(model) + len(team)))
-    _set_annotations(found, extras, row[len(model) + len(team) + len(owner) :])
-    return found
-
-
-def _set_annotations(obj, extras: dict[str, RawSQL], values) -> None:
-    """Set on `obj` what a fixed SQL text read for `extras` (annotations written as
-    RawSQL), as the ORM would convert it for their output fields: an array of jsonb
-    comes from the database as text."""
-    for (key, extra), value in zip(extras.items(), values, strict=True):
-        field = extra.output_field
-        if isinstance(field, ArrayField) and isinstance(field.base_field, JSONField):
-            value = [json.loads(item) for item in value]
-        setattr(obj, key, value)
+    return found[0] if found else None
 
 
 def _model_by_name(name: str) -> RegisteredModel | None:
     """model_get's query without a viewer, as one fixed SQL text (PostgreSQL): every
     API call on a model makes it, and the ORM took longer to build it than PostgreSQL
     to run it. Same row, same fields deferred, team and owner loaded with it."""
-    User = get_user_model()
-    model = columns(RegisteredModel, "m", HEAVY_MODEL_FIELDS)
-    team, owner = columns(Team, "t"), columns(User, "u")
-    row = fetch_one(
-        f"SELECT {model.sql}, {team.sql}, {owner.sql} "
-        f"FROM {RegisteredModel._meta.db_table} m "
-        f"JOIN {Team._meta.db_table} t ON t.id = m.team_id "
-        f"JOIN {User._meta.db_table} u ON u.{User._meta.pk.column} = m.owner_id "
-        "WHERE LOWER(m.name) = %s LIMIT 1",
+    found = model_rows(
+        f"LOWER({RegisteredModel._meta.db_table}.name) = %s LIMIT 1",
         [name.lower()],
+        exclude=HEAVY_MODEL_FIELDS,
     )
-    if row is None:
-        return None
-    found = model.instance(row)
-    cache_related(found, "team", team.instance(row, len(model)))
-    cache_related(found, "owner", owner.instance(row, len(model) + len(team)))
-    return found
+    return found[0] if found else None
 
 
 def alias_names_prefetch() -> Prefetch:
@@ -862,7 +829,7 @@ def _version_read_row(name: str, number: int, *, viewer, page: bool) -> ModelVer
     cache_related(model, "owner", model_owner)
     cache_related(version, "model", model)
     cache_related(version, "created_by", created_by)
-    _set_annotations(version, extras, row[at:])
+    set_annotations(version, extras, row[at:])
     return version
 
 

@@ -7,7 +7,9 @@ from dataclasses import replace
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 
+from ..fixed_sql import model_rows
 from ..models import RegisteredModel
+from ..permissions import grant_annotations, remember_grants
 from .bounded import ExactCountTimeout, search_bounded
 from .documents import HEAVY_MODEL_FIELDS, is_postgres
 from .facets import catalog_facets, facet_values, listed, totals
@@ -55,15 +57,36 @@ class _BoundedPaginator(_KnownCountPaginator):
         return _num_pages_within_window(self.count, self.per_page)
 
 
-def catalog_search(query: CatalogQuery) -> CatalogResult:
+def _page_models(ids: list[int], viewer) -> dict[int, RegisteredModel]:
+    """The page's models by id, with their team and owner and, with `viewer`, the
+    viewer's grants on each (remember_grants: the rows' permission checks then need no
+    query): one fixed SQL text, run prepared."""
+    if not ids:
+        return {}
+    table = RegisteredModel._meta.db_table
+    extras = (
+        grant_annotations(
+            viewer, model_column=f'"{table}"."id"', team_column=f'"{table}"."team_id"'
+        )
+        if viewer is not None
+        else {}
+    )
+    models = model_rows(f"{table}.id = ANY(%s)", [ids], exclude=HEAVY_MODEL_FIELDS, extras=extras)
+    for model in models:
+        if viewer is not None:
+            remember_grants(viewer, model)
+    return {model.pk: model for model in models}
+
+
+def catalog_search(query: CatalogQuery, *, viewer=None) -> CatalogResult:
     """One page of the catalog with facet counts; rows carry their tags in `tag_list`.
 
     PostgreSQL: `bounded.search_bounded` (three statements at most, the work bounded
     whatever the number of matches; estimates beyond SEARCH_EXACT_LIMIT matches), then
-    the page's rows by id and the facets' team names. SQLite (the embedded setup, a
-    small catalog): exact counts and a sorted page through the ORM.
+    the page's rows by id (with `viewer`'s grants on them) and the facets' team names.
+    SQLite (the embedded setup, a small catalog): exact counts and a sorted page
+    through the ORM.
     """
-    rows = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
     if is_postgres():
         exact_error = ""
         try:
@@ -82,7 +105,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
             query = replace(query, page=min(query.page, last))
             found = search_bounded(query)
         paginator = _BoundedPaginator([], query.per_page, count=found.total)
-        by_id = rows.in_bulk(found.ids)
+        by_id = _page_models(found.ids, viewer)
         page = _BoundedPage(
             [by_id[i] for i in found.ids if i in by_id],
             query.page,
@@ -105,6 +128,7 @@ def catalog_search(query: CatalogQuery) -> CatalogResult:
         )
 
     facets, facet_totals, total = catalog_facets(query)
+    rows = RegisteredModel.objects.select_related("team", "owner").defer(*HEAVY_MODEL_FIELDS)
     qs = ordered(filtered(query, rows=rows), query)
     page = _BoundedPaginator(qs, query.per_page, count=total).get_page(query.page)
     return CatalogResult(

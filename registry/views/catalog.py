@@ -166,7 +166,7 @@ def catalog(request):
     query = CatalogQuery.from_params(request.GET)
     # Not part of from_params: the API's facets keep their fixed size.
     query.show_all = tuple(f for f in FACETS if f in request.GET.getlist(SHOW_ALL))
-    result = catalog_search(query)
+    result = catalog_search(query, viewer=request.user)
     models = list(result.page.object_list)
     prefetch_edit_permissions(request.user, models)
     rows = _rows(request.user, models)

@@ -74,7 +74,7 @@ class ModelListView(APIView):
     def get(self, request):
         """The same search, filters and facets as the catalog page."""
         CatalogParamsSerializer.check(request.query_params)
-        result = catalog_search(CatalogQuery.from_params(request.query_params))
+        result = catalog_search(CatalogQuery.from_params(request.query_params), viewer=request.user)
         page = result.page
         models = list(page.object_list)
         prefetch_related_objects(models, "owner", "aliases")
