@@ -512,9 +512,9 @@ LOGGING = {
 }
 # --- Catalog search (registry/search/bounded.py; README "Search") ---------------------
 # Up to this many matches, totals and facet counts are exact; beyond it they are
-# estimated from a random sample of about SEARCH_SAMPLE_SIZE matches (the total within
-# ±5 % at 95 % confidence; a selected facet's own counts from half as many), and the
-# page says "about".
+# estimated from a random sample as precise as SEARCH_SAMPLE_SIZE matches drawn from
+# very many (the total within ±5 % at 95 % confidence; a selected facet's own counts
+# half as precise), and the page says "about".
 SEARCH_EXACT_LIMIT = env_int("SEARCH_EXACT_LIMIT", 1000, minimum=1000)
 SEARCH_SAMPLE_SIZE = env_int("SEARCH_SAMPLE_SIZE", 2000, minimum=1600)
 # Relevance ranks this many of the matches best by the static order (stage, recency,

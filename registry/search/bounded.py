@@ -7,8 +7,9 @@ Three statements, whatever the query:
    the rows in a small fixed sample (1/64 of the keys, fewer past ~100,000 models) and,
    when that leaves it unclear, the first SEARCH_EXACT_LIMIT + 1 rows.
 2. **Counts and page.** A count set with at most SEARCH_EXACT_LIMIT rows is counted
-   exactly. A larger one is counted on a uniform random sample of about
-   SEARCH_SAMPLE_SIZE of its rows, scaled up, and marked as an estimate. The same
+   exactly. A larger one is counted on a uniform random sample of its rows (as
+   precise as SEARCH_SAMPLE_SIZE rows of very many: `sample_share`), scaled up, and
+   marked as an estimate. The same
    statement picks the page's ids (see `_page_sql` for the relevance order).
 3. **The rest**, only when a page reaches past the ranked rows.
 
@@ -98,6 +99,13 @@ class CountSet:
     def estimate(self) -> int:
         """The pilot's estimate of the number of rows."""
         return max(round(self.pilot * KEYS / self.pilot_keys), self.head, 1)
+
+    def low_estimate(self) -> int:
+        """The pilot's estimate less one standard error (a binomial count's is about its
+        square root): a sample sized for fewer rows than there are is larger than it
+        needs to be, not smaller."""
+        low = (self.pilot - math.sqrt(self.pilot)) * KEYS / self.pilot_keys
+        return max(round(low), self.head, 1)
 
 
 @dataclass
@@ -235,18 +243,32 @@ def _unclear_band(width: int) -> tuple[int, int]:
     return 0, max(1, math.ceil(6 * expected))
 
 
+def sample_share(rows: int, size: int) -> float:
+    """The share f of a set's `rows` to sample for the precision `size` sampled rows
+    would give if they were a negligible share of the set.
+
+    Each row is in the sample with probability f, so the sampled count is binomial and
+    the estimate (count / f) has a relative standard error of sqrt((1 - f) / (f rows)).
+    With f small that is 1 / sqrt(size) when f rows = size; keeping (1 - f) / (f rows)
+    at 1 / size for any f (the finite-population correction) gives
+    f = size / (rows + size): a set of 3,000 rows needs 1,200 of them sampled, not
+    2,000, for the same ±5 % at 95 % confidence."""
+    return size / (rows + size)
+
+
 def _choose_windows(sets: list[CountSet], exact: bool, catalog: int) -> None:
     """Exact counting for sets within the limit; a sample window for the others, sized
-    for about SEARCH_SAMPLE_SIZE rows for the matches (whose total must be within ±5 %)
-    and half that for a selected facet's own counts (which only order its values). A
-    window that could only be read by visiting all of the set's rows is no saving: such
-    a set is counted exactly."""
+    (sample_share) for the precision of SEARCH_SAMPLE_SIZE rows for the matches (whose
+    total must be within ±5 %) and of half that for a selected facet's own counts (which
+    only order its values), for the pilot's low estimate of the set's rows. A window
+    that could only be read by visiting all of the set's rows is no saving: such a set
+    is counted exactly."""
     for i, s in enumerate(sets):
         if exact or s.within_limit():
             s.keys = KEYS
             continue
         target = settings.SEARCH_SAMPLE_SIZE if i == 0 else settings.SEARCH_SAMPLE_SIZE // 2
-        s.keys = min(KEYS, math.ceil(KEYS * target / s.estimate()))
+        s.keys = min(KEYS, math.ceil(KEYS * sample_share(s.low_estimate(), target)))
         if not _by_index(s.keys, s.estimate(), catalog):
             s.keys = KEYS
 

@@ -8,6 +8,7 @@ The catalog's ids are fixed (the id sequence is set before loading), so the samp
 and so this test's outcome, are the same on every run.
 """
 
+import math
 from itertools import combinations
 
 import pytest
@@ -16,10 +17,23 @@ from django.db.models import Count
 
 from registry.demo.synthetic import synth_catalog
 from registry.search import CatalogQuery, catalog_search
+from registry.search.bounded import sample_share
 from registry.search.matching import filtered
 from registry.search.query import FACETS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+def test_a_sample_is_as_precise_as_its_size_whatever_share_of_the_matches_it_is():
+    """The finite-population correction: sampling a share f of M matches gives the
+    estimate a relative standard error of sqrt((1 - f) / (f M)); the share chosen for
+    a size n makes that 1 / sqrt(n), so a large share needs fewer rows than n."""
+    for matches in (1_500, 3_000, 6_000, 50_000, 1_000_000):
+        share = sample_share(matches, 2000)
+        error = math.sqrt((1 - share) / (share * matches))
+        assert math.isclose(error, 1 / math.sqrt(2000))
+        assert share * matches < 2000
+    assert round(sample_share(3_000, 2000) * 3_000) == 1_200
+    assert round(sample_share(6_000, 2000) * 6_000) == 1_500
+
 
 CLASSES = {
     "broad text": ["model", "customer", "drift", "network"],
@@ -58,6 +72,8 @@ def seeded_catalog(is_postgres):
         cursor.execute("ANALYZE registry_registeredmodel")
 
 
+@pytest.mark.django_db
+@pytest.mark.postgres
 def test_estimates_on_a_seeded_catalog(seeded_catalog, settings, django_assert_max_num_queries):
     """One test, one catalog: loading it takes most of the time."""
     estimates_fall_within_five_percent_in_95_percent_of_trials()
