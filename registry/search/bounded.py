@@ -285,7 +285,12 @@ def _sampled(s: CountSet, start: int, columns: list[str], catalog: int) -> tuple
 
 
 def _page_sql(
-    query: CatalogQuery, main: CountSet, threshold: int | None, *, rank_in_m: bool = False
+    query: CatalogQuery,
+    main: CountSet,
+    threshold: int | None,
+    *,
+    rank_in_m: bool = False,
+    top_of_m: bool = False,
 ) -> tuple[str, list]:
     """SQL for the page's ids (one more than a page, to know whether another follows).
 
@@ -297,7 +302,11 @@ def _page_sql(
          the top of the static order (stage, last update, versions: `search_key`) down
          to `threshold`, chosen so that about SEARCH_RANK_CANDIDATES lie above it;
          ranked by text relevance (ts_rank: name words weigh more than description
-         words), then the static order;
+         words), then the static order. When CTE m holds every match (counted
+         exactly past the limit: `top_of_m`), its top SEARCH_RANK_CANDIDATES in the
+         static order are the candidates, read from it instead of walking the static
+         order's index down to the threshold (a quarter of that index for ~1,300
+         matches);
       3. the rest of the matches, in the static order (`_rest_ids`).
     Other sorts read the matches in their index's order.
     Returns the SQL of the CTEs `p` (the page's ids) and `ranked`, with its params.
@@ -319,6 +328,13 @@ def _page_sql(
     upper = words[:-1] + chr(ord(words[-1]) + 1) if words else ""
     if rank_in_m:  # every match, ranked as it was read (CTE m)
         candidates, candidate_params = "SELECT id, search_key, rank FROM m", []
+    elif top_of_m:
+        candidates = (
+            f"SELECT t.id, s.search_key, ts_rank(t.search_vector, {_tsquery()}) AS rank"
+            " FROM (SELECT id, search_key FROM m ORDER BY search_key DESC LIMIT %s) AS s"
+            f" JOIN {TABLE} AS t ON t.id = s.id"
+        )
+        candidate_params = [query.q, settings.SEARCH_RANK_CANDIDATES]
     else:
         candidates = (
             f"SELECT id, search_key, ts_rank(search_vector, {_tsquery()}) AS rank FROM {TABLE}"
@@ -399,11 +415,14 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     if rank_all:
         threshold = None
     rank_in_m = ranked and threshold is None and main.exact
+    top_of_m = ranked and threshold is not None and main.exact
     shared = [f for f in SCALAR_FACETS if f not in query.filters]
     columns = [SCALAR_FACETS[f][0] for f in shared]
 
     ctes, params = [], []
     extra = ["search_key", f"ts_rank(search_vector, {_tsquery()}) AS rank"] if rank_in_m else []
+    if top_of_m:
+        extra = ["search_key"]
     sql, p = _sampled(
         main, start, ["id", "tag_list", f"{SAMPLE_KEY} AS k", *columns, *extra], catalog_size
     )
@@ -413,16 +432,25 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     params += p
     select, grouping = grouping_sets(columns)
     ctes.append(f"f AS (SELECT {select} FROM m GROUP BY GROUPING SETS ({grouping}))")
-    # Tags cost most per row (each row's list is expanded): when the matches are
-    # sampled, their counts (estimates that only order the tags) come from the first
-    # quarter of the sample's window.
-    tag_keys = main.keys if main.exact else max(1, main.keys // 4)
-    tag_start = min(start, KEYS - main.keys)
+    # Tags cost most per row (each row's list is expanded): past the exact limit their
+    # counts (estimates that only order the tags) come from the first quarter of the
+    # sample's window, or of the keys when every match was read (more than the limit
+    # may be: the pilot only says how many there are likely to be).
+    tag_keys = max(1, main.keys // 4)
+    tag_end = min(start, KEYS - main.keys) + tag_keys
+    if query.exact:
+        tags_below = "%s"
+        params.append(KEYS + 1)
+    elif main.exact:
+        tags_below = "CASE WHEN (SELECT COUNT(*) FROM m) > %s THEN %s ELSE %s END"
+        params += [settings.SEARCH_EXACT_LIMIT, tag_end, KEYS + 1]
+    else:
+        tags_below = "%s"
+        params.append(tag_end)
     ctes.append(
         "tg AS (SELECT tag, COUNT(*) AS n FROM m, jsonb_array_elements_text(m.tag_list) AS tag"
-        " WHERE m.k < %s GROUP BY tag)"
+        f" WHERE m.k < {tags_below} GROUP BY tag)"
     )
-    params.append(KEYS + 1 if main.exact else tag_start + tag_keys)
     ctes.append("t AS (SELECT * FROM tg ORDER BY n DESC, tag LIMIT %s)")
     params.append(tag_limit(query))
     own = []
@@ -433,10 +461,13 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
                     f" FROM ({sql}) AS x GROUP BY {column})")  # fmt: skip
         params += [s.facet, *p]
         own.append(f"SELECT * FROM o{i}")
-    page_sql, page_params = _page_sql(query, main, threshold, rank_in_m=rank_in_m)
+    page_sql, page_params = _page_sql(
+        query, main, threshold, rank_in_m=rank_in_m, top_of_m=top_of_m
+    )
     ctes.append(page_sql.strip().rstrip(","))
     params += page_params
     own_sql = " UNION ALL ".join(own) or "SELECT NULL AS facet, NULL AS value, 0 AS n WHERE FALSE"
+    floor = "(SELECT min(search_key) FROM c)" if top_of_m else "NULL::bigint"
     team_ids = "SELECT team_id FROM f" if "team" in shared else "SELECT NULL::bigint"
     if "team" in query.filters:
         team_ids += " UNION SELECT value::bigint FROM o WHERE facet = 'team'"
@@ -447,12 +478,15 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
         " ARRAY(SELECT id FROM p), (SELECT COUNT(*) FROM ranked),"
         " ARRAY(SELECT id FROM ranked),"
         " (SELECT json_agg(json_build_array(id, slug, name)) FROM registry_team"
-        f"  WHERE id IN ({team_ids}))",
+        f"  WHERE id IN ({team_ids})), {floor}",
         params,
     )
     (
-        facet_rows, tag_rows, tag_total, own_rows, ids, ranked_count, ranked_ids, team_rows
+        facet_rows, tag_rows, tag_total, own_rows, ids, ranked_count, ranked_ids, team_rows,
+        candidates_floor,
     ) = cursor.fetchone()  # fmt: skip
+    if top_of_m:  # the matches below the candidates read from m
+        threshold = candidates_floor
 
     scale = main.scale
     rows = [(*(r[c] for c in columns), r["g"], _scaled(r["n"], scale)) for r in facet_rows or []]
@@ -463,7 +497,9 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
         total = catalog_size
     for facet in SCALAR_FACETS:
         counts.setdefault(facet, {})
-    counts["tag"] = {r["tag"]: _scaled(r["n"], KEYS / tag_keys) for r in tag_rows or []}
+    tags_exact = query.exact or (main.exact and total <= settings.SEARCH_EXACT_LIMIT)
+    tag_scale = 1 if tags_exact else KEYS / tag_keys
+    counts["tag"] = {r["tag"]: _scaled(r["n"], tag_scale) for r in tag_rows or []}
     by_facet = {s.facet: s for s in sets[1:]}
     for r in own_rows or []:
         value = int(r["value"]) if r["facet"] == "team" else r["value"]
@@ -483,8 +519,11 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
         total=total,
         total_is_exact=main.exact,
         facet_exact={
-            facet: by_facet[facet].exact if facet in by_facet else main.exact
-            for facet in (*SCALAR_FACETS, "tag")
+            **{
+                facet: by_facet[facet].exact if facet in by_facet else main.exact
+                for facet in SCALAR_FACETS
+            },
+            "tag": tags_exact,
         },
         ids=ids[: query.per_page],
         has_next=has_next,

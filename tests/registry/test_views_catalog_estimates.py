@@ -70,3 +70,27 @@ def test_a_page_past_the_last_result_says_so(client, many_models, member):
     html = response.content.decode()
     assert 'id="past-results"' in html and 'id="first-page"' in html
     assert 'id="no-results"' not in html
+
+
+def test_a_little_past_the_limit_counts_are_exact_and_only_tags_estimated(
+    client, many_models, member, settings
+):
+    """Matches a little past the exact limit cost less to read whole than to sample:
+    the total and the other facets' counts are exact; the tags' counts, which cost most
+    per row, come from a quarter of the sample keys, and are marked as estimates."""
+    settings.SEARCH_SAMPLE_SIZE = 2000  # a sample would be most of the 24 models
+    client.force_login(member)
+    response = client.get(CATALOG)
+    assert result_count(response).startswith("24 models")
+    html = response.content.decode()
+    licenses = re.findall(
+        r'name="license" value="([^"]+)".*?<span class="count">(\d+)<', html, re.S
+    )
+    assert dict(licenses) == {"MIT": "18", "proprietary": "6"}
+    assert 'id="count-exactly"' in html  # which counts the tags exactly
+    answer = client.get("/api/models/").json()
+    assert (answer["count"], answer["count_is_exact"]) == (24, True)
+    assert answer["facets_exact"]["license"] and not answer["facets_exact"]["tag"]
+    response = client.get(CATALOG, {"exact": "1"})
+    tags = re.search(r'id="facet-tag".*?</fieldset>', response.content.decode(), re.S).group(0)
+    assert 'class="count estimate"' not in tags and '<span class="count">24<' in tags
