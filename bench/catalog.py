@@ -513,7 +513,12 @@ def main() -> None:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the table (Markdown)"
     )
-    parser.add_argument("--only", default="", help="measure only scenarios whose name has this")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="measure only scenarios whose name has this (any case; repeat for several)",
+    )
     args = parser.parse_args()
 
     environment.setup_django()
@@ -525,7 +530,8 @@ def main() -> None:
 
     client = Client()
     client.force_login(bench_user())
-    results = [s for s in scenarios(args) if args.only.lower() in s.name.lower()]
+    only = [o.lower() for o in args.only]
+    results = [s for s in scenarios(args) if not only or any(o in s.name.lower() for o in only)]
     notes["python_loop"] = python_speed()
     notes["cpu_before"] = cpu_times()
     for scenario in results:
