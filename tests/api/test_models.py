@@ -1,5 +1,7 @@
 """Registered models over the API: search, read, register, change metadata."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -178,6 +180,44 @@ def test_it_searches_with_the_catalog_filters_and_facets(outsider_api, make_mode
     licenses = {f["value"]: f["count"] for f in body["facets"]["license"]}
     assert licenses == {"proprietary": 1, "MIT": 1}
     assert all(m["can_edit"] is False for m in body["results"])
+
+
+def test_the_search_answers_what_its_documented_serializer_gives(
+    outsider_api, make_model, make_version, member, outsider, monkeypatch
+):
+    """The search's page is built without DRF's per-field work (catalog_page); its
+    schema is CatalogPageSerializer's, so both must give the same JSON, byte for byte."""
+    from rest_framework.renderers import JSONRenderer
+
+    from registry.api.serializers.models import CatalogPageSerializer, catalog_page
+    from registry.api.views import models as views
+    from registry.services import alias_set
+
+    scorer = make_model(name="fraud-scorer", tags=["fraud", "payments"])
+    graph = make_model(name="card-fraud.graph_v2", tags=["fraud"], license="MIT")
+    make_model(name="churn-predictor", tags=[], description="Subscriber churn.")
+    alias_set(actor=member, model=scorer, name="Zeta", version=make_version(scorer))
+    alias_set(actor=member, model=scorer, name="alpha", version=make_version(scorer))
+    model_permission_grant(actor=graph.owner, model=graph, user=outsider)
+    pages = []
+
+    def both(request, data):
+        built = catalog_page(request, data)
+        documented = CatalogPageSerializer(data, context={"request": request}).data
+        pages.append((JSONRenderer().render(built), JSONRenderer().render(documented)))
+        return built
+
+    monkeypatch.setattr(views, "catalog_page", both)
+    for params in [{}, {"q": "fraud", "tag": "fraud"}, {"per_page": 1, "page": 2}, {"q": "x"}]:
+        assert outsider_api.get("/api/models/", params).status_code == 200
+    assert len(pages) == 4
+    for built, documented in pages:
+        assert built == documented
+    first = json.loads(pages[0][0])
+    by_name = {m["name"]: m for m in first["results"]}
+    assert by_name["fraud-scorer"]["aliases"] == ["alpha", "Zeta"]
+    assert by_name["card-fraud.graph_v2"]["can_edit"] is True
+    assert by_name["fraud-scorer"]["can_edit"] is False
 
 
 def test_it_searches_by_text(api, make_model):

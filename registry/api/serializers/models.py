@@ -5,8 +5,12 @@ what is valid (names, SPDX licenses, tags) so the browser and the API reject the
 things the same way. `stage` is read-only; only the approvals app changes it.
 """
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -272,3 +276,75 @@ class CatalogPageSerializer(PageSerializer):
     sort = serializers.ChoiceField(choices=list(SORTS))
     results = RegisteredModelSerializer(many=True)
     facets = FacetsSerializer(help_text="Counts per value, ignoring the facet's own filter.")
+
+
+def _datetime(value) -> str:
+    """As DRF's DateTimeField writes it (ISO 8601 in the current zone, UTC as Z)."""
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _url_of_name(request, view: str):
+    """A function giving `view`'s absolute URL for a model name: one reversal for a page
+    of models, the name then quoted as `reverse` quotes it."""
+    head, tail = reverse(view, args=["NAME"], request=request).rsplit("NAME", 1)
+    return lambda name: f"{head}{quote(name, safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+
+
+def catalog_page(request, data: dict) -> dict:
+    """CatalogPageSerializer's output for the search view's `data`, built directly:
+    DRF's per-field work for 25 models and their facets took ~5 ms of an API search
+    (tests/api/test_models.py compares the two, so the documented schema is
+    CatalogPageSerializer's). The models carry their owner, team and aliases loaded."""
+    user = request.user
+    api_url = _url_of_name(request, "api:model-detail")
+    web_url = _url_of_name(request, "registry:model_detail")
+    results = [
+        {
+            "name": model.name,
+            "team": {"slug": model.team.slug, "name": model.team.name},
+            "owner": model.owner.username,
+            "description": model.description,
+            "purpose": model.purpose,
+            "license": model.license,
+            "data_classification": model.data_classification,
+            "evaluation_coverage": model.evaluation_coverage,
+            "risk_tier": model.risk_tier,
+            "tags": [str(tag) for tag in model.tag_list],
+            "stage": model.current_stage,
+            "latest_version": model.last_version_number,
+            "latest_framework": model.latest_framework,
+            "aliases": sorted((a.name for a in model.aliases.all()), key=str.lower),
+            "can_edit": can_edit_model(user, model),
+            "created_at": _datetime(model.created_at),
+            "updated_at": _datetime(model.updated_at),
+            "url": api_url(model.name),
+            "web_url": web_url(model.name),
+        }
+        for model in data["results"]
+    ]
+    facets = {
+        facet: [
+            {
+                "value": str(v.value),
+                "label": str(v.label),
+                "count": int(v.count),
+                "selected": bool(v.selected),
+            }
+            for v in data["facets"][facet]
+        ]
+        for facet in FACETS
+    }
+    return {
+        "count": int(data["count"]),
+        "page": int(data["page"]),
+        "num_pages": int(data["num_pages"]),
+        "next": data["next"],
+        "previous": data["previous"],
+        "count_is_exact": bool(data["count_is_exact"]),
+        "facets_exact": {facet: bool(data["facets_exact"][facet]) for facet in FACETS},
+        "exact_error": str(data["exact_error"]),
+        "sort": str(data["sort"]),
+        "results": results,
+        "facets": facets,
+    }

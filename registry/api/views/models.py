@@ -23,6 +23,7 @@ from ..serializers.models import (
     ModelWriteSerializer,
     RegisteredModelSerializer,
     TeamSerializer,
+    catalog_page,
 )
 
 User = get_user_model()
@@ -92,7 +93,7 @@ class ModelListView(APIView):
             "results": models,
             "facets": result.facets,
         }
-        return Response(CatalogPageSerializer(data, context={"request": request}).data)
+        return Response(catalog_page(request, data))
 
     @extend_schema(
         operation_id="models_create",
