@@ -9,8 +9,8 @@ Three statements, whatever the query:
 2. **Counts and page.** A count set with at most SEARCH_EXACT_LIMIT rows is counted
    exactly. A larger one is counted on a uniform random sample of its rows (as
    precise as SEARCH_SAMPLE_SIZE rows of very many: `sample_share`), scaled up, and
-   marked as an estimate. The same
-   statement picks the page's ids (see `_page_sql` for the relevance order).
+   marked as an estimate. The same statement picks the page's ids (see `_page_sql`
+   for the relevance order).
 3. **The rest**, only when a page reaches past the ranked rows.
 
 The sample: every model has a fixed pseudo-random key, `sample_key` (`hashint8(id) &

@@ -64,17 +64,13 @@ def _page_models(ids: list[int], viewer) -> dict[int, RegisteredModel]:
     if not ids:
         return {}
     table = RegisteredModel._meta.db_table
-    extras = (
-        grant_annotations(
-            viewer, model_column=f'"{table}"."id"', team_column=f'"{table}"."team_id"'
-        )
-        if viewer is not None
-        else {}
-    )
+    extras = {}
+    if viewer is not None:
+        columns = {"model_column": f'"{table}"."id"', "team_column": f'"{table}"."team_id"'}
+        extras = grant_annotations(viewer, **columns)
     models = model_rows(f"{table}.id = ANY(%s)", [ids], exclude=HEAVY_MODEL_FIELDS, extras=extras)
     for model in models:
-        if viewer is not None:
-            remember_grants(viewer, model)
+        remember_grants(viewer, model)  # nothing without grants read
     return {model.pk: model for model in models}
 
 

@@ -278,8 +278,9 @@ class CatalogPageSerializer(PageSerializer):
     facets = FacetsSerializer(help_text="Counts per value, ignoring the facet's own filter.")
 
 
-def _datetime(value) -> str:
-    """As DRF's DateTimeField writes it (ISO 8601 in the current zone, UTC as Z)."""
+def drf_datetime(value) -> str:
+    """As DRF's DateTimeField writes it (ISO 8601 in the current zone, UTC as Z): for
+    the pages built without DRF's per-field work (catalog_page, versions.version_rows)."""
     text = timezone.localtime(value).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -316,8 +317,8 @@ def catalog_page(request, data: dict) -> dict:
             "latest_framework": model.latest_framework,
             "aliases": sorted((a.name for a in model.aliases.all()), key=str.lower),
             "can_edit": can_edit_model(user, model),
-            "created_at": _datetime(model.created_at),
-            "updated_at": _datetime(model.updated_at),
+            "created_at": drf_datetime(model.created_at),
+            "updated_at": drf_datetime(model.updated_at),
             "url": api_url(model.name),
             "web_url": web_url(model.name),
         }
