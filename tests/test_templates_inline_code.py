@@ -12,8 +12,13 @@ ROOT = Path(settings.BASE_DIR)
 TEMPLATE_DIRS = [ROOT / "templates"] + [
     ROOT / app / "templates" for app in ("registry", "approvals", "audit")
 ]
+# Django's templates (*.html) and the Jinja2 partials (*.jinja, config/jinja2.py).
 TEMPLATES = sorted(
-    path for folder in TEMPLATE_DIRS if folder.is_dir() for path in folder.rglob("*.html")
+    path
+    for folder in TEMPLATE_DIRS
+    if folder.is_dir()
+    for pattern in ("*.html", "*.jinja")
+    for path in folder.rglob(pattern)
 )
 
 # Opening tags, including ones whose attributes hold template tags ({% if %}...).
@@ -45,6 +50,7 @@ def inline_code(source: str) -> list[str]:
 
 def test_there_are_templates_to_check():
     assert len(TEMPLATES) > 10
+    assert any(path.suffix == ".jinja" for path in TEMPLATES)
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -78,6 +78,20 @@ def test_it_lists_every_model_with_its_summary(signed_in, catalog):
     assert "<strong>3</strong> models" in html
 
 
+def test_what_users_typed_is_shown_as_text_not_markup(signed_in, make_model):
+    """The rows and facets are rendered by Jinja2 partials (config/jinja2.py): their
+    escaping is checked here, beside Django's for the rest of the page."""
+    make_model(name="escaper", description='<img src=x onerror="alert(1)"> & more')
+    html = signed_in.get(CATALOG).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; more" in html
+
+    # A selected value stays listed (checked, 0) even when nothing has it.
+    html = signed_in.get(CATALOG, {"license": '<b>"odd"</b>'}).content.decode()
+    assert "<b>" not in html
+    assert 'value="&lt;b&gt;&#34;odd&#34;&lt;/b&gt;" checked>' in html
+
+
 @pytest.mark.parametrize(
     "q,expected",
     [
