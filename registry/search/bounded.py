@@ -291,6 +291,7 @@ def _page_sql(
     *,
     rank_in_m: bool = False,
     top_of_m: bool = False,
+    order_in_m: bool = False,
 ) -> tuple[str, list]:
     """SQL for the page's ids (one more than a page, to know whether another follows).
 
@@ -308,7 +309,10 @@ def _page_sql(
          order's index down to the threshold (a quarter of that index for ~1,300
          matches);
       3. the rest of the matches, in the static order (`_rest_ids`).
-    Other sorts read the matches in their index's order.
+    Other sorts read the matches in their index's order, or, when CTE m holds every
+    match with the sort's column (`order_in_m`), take the page from it: the matches
+    were read once already, and walking an index in the sort's order past the rows that
+    do not match, or reading every match again to sort it, costs more.
     Returns the SQL of the CTEs `p` (the page's ids) and `ranked`, with its params.
     """
     offset = (query.page - 1) * query.per_page
@@ -316,11 +320,12 @@ def _page_sql(
     if not (query.sort == "relevance" and query.q):
         column = SORT_COLUMNS.get(query.sort, "name")
         order = f"{column.lstrip('-')}{' DESC' if column.startswith('-') else ''}, id"
+        source, params = ("m", []) if order_in_m else (f"{TABLE} WHERE {where.sql}", where.params)
         sql = (
-            f"p AS (SELECT id FROM {TABLE} WHERE {where.sql} ORDER BY {order} LIMIT %s OFFSET %s),"
+            f"p AS (SELECT id FROM {source} ORDER BY {order} LIMIT %s OFFSET %s),"
             " ranked AS (SELECT NULL::bigint AS id WHERE FALSE)"
         )
-        return sql, [*where.params, query.per_page + 1, offset]
+        return sql, [*params, query.per_page + 1, offset]
     words = "-".join("".join(c for c in w if c.isalnum()) for w in query.q.lower().split())
     words = "-".join(w for w in words.split("-") if w)
     # Names starting with `words`: between it and it with its last character's successor
@@ -416,6 +421,7 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
         threshold = None
     rank_in_m = ranked and threshold is None and main.exact
     top_of_m = ranked and threshold is not None and main.exact
+    order_in_m = not ranked and main.exact
     shared = [f for f in SCALAR_FACETS if f not in query.filters]
     columns = [SCALAR_FACETS[f][0] for f in shared]
 
@@ -423,6 +429,8 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
     extra = ["search_key", f"ts_rank(search_vector, {_tsquery()}) AS rank"] if rank_in_m else []
     if top_of_m:
         extra = ["search_key"]
+    if order_in_m:
+        extra = [SORT_COLUMNS.get(query.sort, "name").lstrip("-")]
     sql, p = _sampled(
         main, start, ["id", "tag_list", f"{SAMPLE_KEY} AS k", *columns, *extra], catalog_size
     )
@@ -462,7 +470,7 @@ def _search(cursor, query: CatalogQuery) -> BoundedResult:
         params += [s.facet, *p]
         own.append(f"SELECT * FROM o{i}")
     page_sql, page_params = _page_sql(
-        query, main, threshold, rank_in_m=rank_in_m, top_of_m=top_of_m
+        query, main, threshold, rank_in_m=rank_in_m, top_of_m=top_of_m, order_in_m=order_in_m
     )
     ctes.append(page_sql.strip().rstrip(","))
     params += page_params
