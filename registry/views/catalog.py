@@ -72,15 +72,21 @@ def _facet_groups(query: CatalogQuery, result: CatalogResult, params):
         listed = len(values)
         total = max(result.facet_totals.get(name, listed), listed)
         expanded = name in query.show_all
+        # Offered when the top values leave some out; when listing all, the page says
+        # how many are still left out past FACET_MAX. Their links are built only then.
+        expandable = not expanded and total > listed
+        collapsible = expanded and total > FACET_LIMIT
         more = {
             "total": total,
             "plural": FACET_PLURALS[name],
-            # Offered when the top values leave some out; when listing all, the page
-            # says how many are still left out past FACET_MAX.
-            "expandable": not expanded and total > listed,
-            "expand_query": _with_show_all(params, [*query.show_all, name]),
-            "collapsible": expanded and total > FACET_LIMIT,
-            "collapse_query": _with_show_all(params, [f for f in query.show_all if f != name]),
+            "expandable": expandable,
+            "expand_query": (_with_show_all(params, [*query.show_all, name]) if expandable else ""),
+            "collapsible": collapsible,
+            "collapse_query": (
+                _with_show_all(params, [f for f in query.show_all if f != name])
+                if collapsible
+                else ""
+            ),
             "left_out": total - listed if expanded else 0,
             "top": FACET_LIMIT,
         }
