@@ -118,6 +118,13 @@ def scenarios(args):
     return found
 
 
+def commit(root: str) -> str:
+    found = subprocess.run(
+        ["git", "-C", root, "log", "-1", "--format=%h"], capture_output=True, text=True
+    )
+    return found.stdout.strip() or "not a git checkout"
+
+
 def measure(args) -> str:
     from environment import percentile, python_speed
 
@@ -164,9 +171,10 @@ def measure(args) -> str:
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/catalog_ab.py` on"
         f" {os.cpu_count()} CPUs, Python {platform.python_version()}; a 10-million-step"
-        f" Python loop took {speed:.2f} s. Before: `{args.before}`"
-        f" ({args.before_database or 'DATABASE_URL'}); after: `{args.after}`"
-        f" ({args.after_database or 'DATABASE_URL'}). {args.requests} requests per scenario"
+        f" Python loop took {speed:.2f} s. Before: `{args.before}` at {commit(args.before)}"
+        f" ({args.before_database or 'DATABASE_URL'}); after: `{args.after}` at"
+        f" {commit(args.after)} ({args.after_database or 'DATABASE_URL'})."
+        f" {args.requests} requests per scenario"
         " and side, the two sides' requests alternating (A B, B A, ...); milliseconds.",
         "",
         "| scenario | before p50 | before p95 | after p50 | after p95 | p50 ratio | p95 ratio"
