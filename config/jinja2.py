@@ -8,12 +8,17 @@ silently leaving a cell empty.
 
 from jinja2 import Environment, StrictUndefined
 
-from registry.templatetags.registry_tags import estimate
+from registry.templatetags import registry_tags
 
 
 def environment(**options) -> Environment:
     options["autoescape"] = True
     options["undefined"] = StrictUndefined
     env = Environment(**options)
-    env.filters["estimate"] = estimate
+    # What the partials use of registry_tags: its filters as filters, its tags (which
+    # return SafeString, markup Jinja2 does not escape again) as functions.
+    for name in ("estimate", "framework_label", "metric_value"):
+        env.filters[name] = getattr(registry_tags, name)
+    for name in ("stage_badge", "timestamp"):
+        env.globals[name] = getattr(registry_tags, name)
     return env

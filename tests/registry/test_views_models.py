@@ -96,6 +96,16 @@ def test_versions_table_lists_newest_first_with_stage_badges(signed_in, model, m
     assert "No version in production." in html
 
 
+def test_metric_names_are_shown_as_text(signed_in, model, make_version):
+    """The charts are a Jinja2 partial (config/jinja2.py): its escaping is checked here
+    (version labels are semantic versions and cannot hold markup)."""
+    for value in (0.8, 0.9):
+        make_version(model, metrics=[{"name": '<i>"auc"</i> & co', "value": value}])
+    html = signed_in.get(detail(model.name)).content.decode()
+    assert "<i>" not in html
+    assert '<strong class="chart-title">&lt;i&gt;&#34;auc&#34;&lt;/i&gt; &amp; co</strong>' in html
+
+
 def test_versions_are_paged_so_big_models_stay_fast(signed_in, model, make_version):
     for _ in range(27):
         make_version(model, metrics=[])
