@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from audit.selectors import events_for_model
 
 from .. import services
+from ..choices import LineageRelation
 from ..errors import Conflict
 from ..forms import ModelMetadataForm, model_initial
 from ..links import version_url
@@ -53,9 +54,14 @@ def _versions_page(model: RegisteredModel, page_number) -> tuple[Any, list, Mode
     return page, versions, production
 
 
+# "fine-tuned from": get_relation_display() rebuilds the choices' list on every call.
+RELATION_TEXT = {value: str(label).lower() for value, label in LineageRelation.choices}
+
+
 def _lineage_groups(model: RegisteredModel, edges: list[VersionParent]) -> dict[str, list]:
     groups: dict[str, list] = {"from_other_models": [], "used_by_other_models": [], "within": []}
     for edge in edges:
+        edge.relation_text = RELATION_TEXT.get(edge.relation, edge.relation)
         edge.child_url = version_url(edge.child.model.name, edge.child.number)
         edge.parent_url = version_url(edge.parent.model.name, edge.parent.number)
         child_here = edge.child.model_id == model.pk
