@@ -52,3 +52,14 @@ control_socket_disable = True
 
 accesslog = "-"
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded Django, move everything loaded so far (~140,000
+    objects: modules, URL patterns, templates, the ORM's metadata) out of the cyclic
+    garbage collector's reach. They live as long as the worker, yet a full collection
+    walked them all: ~80 ms, once every few hundred requests, added to whichever
+    request triggered it (measured in-process on a catalog search; 5 ms frozen)."""
+    import gc
+
+    gc.freeze()
