@@ -211,6 +211,22 @@ def alias_names_prefetch() -> Prefetch:
     )
 
 
+def models_alias_names(models: list[RegisteredModel]) -> None:
+    """Set `alias_names` (by name, ignoring case) on each of `models`, for a page of
+    search results: one query for names only (the ORM's prefetch of `aliases`, which
+    makes an instance and a queryset per model, cost ~1 ms of Python for 25 models)."""
+    if not models:
+        return
+    names: dict[int, list[str]] = {}
+    rows = ModelAlias.objects.filter(model_id__in=[m.pk for m in models]).values_list(
+        "model_id", "name"
+    )
+    for model_id, name in rows:
+        names.setdefault(model_id, []).append(name)
+    for model in models:
+        model.alias_names = sorted(names.get(model.pk, []), key=str.lower)
+
+
 def alias_names_by_number(model: RegisteredModel, numbers) -> dict[int, list[str]]:
     """{version number: alias names by name} for the model's versions `numbers` (one
     query; none for no numbers)."""
