@@ -19,6 +19,10 @@ through the tag index, and which takes four times as long.
 The plain key index stays: it is a quarter of the size, so ANDing a window with the
 text index (where the rows must be read anyway) reads fewer pages through it.
 
+Built inside the migration's transaction (not CONCURRENTLY): writes to the models'
+table wait while it builds, under a second per 100,000 models on the bench machine (0.4 s
+for 100,001 models; the index takes 13 MB).
+
 PostgreSQL only, like the sample key itself.
 """
 
