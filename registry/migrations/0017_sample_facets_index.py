@@ -16,7 +16,7 @@ models) could be planned as a pass over all 100,000 entries of this index with t
 filter applied to each, which PostgreSQL costs as cheaper than reading the 2,600 rows
 through the tag index, and which takes four times as long.
 
-The plain key index stays: it is a quarter of the size, so ANDing a window with the
+The plain key index stays: it is a seventh of the size (1.8 MB), so ANDing a window with the
 text index (where the rows must be read anyway) reads fewer pages through it.
 
 Built inside the migration's transaction (not CONCURRENTLY): writes to the models'
