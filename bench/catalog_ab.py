@@ -44,9 +44,14 @@ def serve(root: str) -> None:
     sys.path.insert(0, root)  # importing it put the driver's checkout first again
     from django.test import Client
 
+    from registry.services import token_create
+
     client = Client()
-    client.force_login(catalog.bench_user())
-    token = catalog.bench_token()
+    user = catalog.bench_user()
+    client.force_login(user)
+    # A token of this side's own: catalog.bench_token() revokes the user's others, and
+    # both sides may share a database (and so the user).
+    token = token_create(actor=user, name="bench A/B")[1]
     cpu = environment.RequestCpu()
     out = sys.stdout
     import registry
@@ -151,6 +156,9 @@ def measure(args) -> str:
                         continue
                     t["ms"].append(got["ms"])
                     t["cpu"].append(got["cpu"])
+            failed = [s.label for s in sides if not timings[s.label]["ms"]]
+            if failed:
+                sys.exit(f"{scenario.name}: every request failed on {', '.join(failed)}")
             cells = []
             for side in sides:
                 t = timings[side.label]
