@@ -19,6 +19,9 @@ def test_searching_updates_the_results_the_facets_and_the_url(page, catalog, mem
     expect(page.locator("#result-count")).to_contain_text("3 models")
     expect(facet_count(page, "team", "Fraud Detection")).to_have_text("2")
     expect(facet_count(page, "team", "Search Ranking")).to_have_text("1")
+    edit = page.locator("#catalog-results .model-row td:last-child a").first
+    box = edit.bounding_box()
+    assert box["width"] > box["height"], box  # "Edit" on one line, not "E", "d", "it"
     screenshot(page, "catalog")
 
     page.fill("#search", "ranking")
