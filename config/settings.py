@@ -98,10 +98,11 @@ TEMPLATES = [
         },
     },
     # Jinja2, for the few partials a page repeats per row (the catalog's results and
-    # facets): it compiles a template to Python, so a loop over 25 rows and ~70 facet
-    # values costs ~1 ms against ~5 ms for the same markup in Django's language
-    # (bench/results/catalog-notes.md). The partials live beside the pages, named
-    # *.jinja, and are rendered by name through this engine (`using="jinja2"`) only.
+    # facets, the model page's versions, charts and lineage): it compiles a template to
+    # Python, so a loop over 25 rows and ~70 facet values costs ~1 ms against ~5 ms for
+    # the same markup in Django's language (bench/results/catalog-notes.md). The
+    # partials live beside the pages, named *.jinja; pages include them with
+    # `{% jinja "name.jinja" key=value %}` (registry_tags), the only way they render.
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "NAME": "jinja2",

@@ -16,8 +16,8 @@ models) could be planned as a pass over all 100,000 entries of this index with t
 filter applied to each, which PostgreSQL costs as cheaper than reading the 2,600 rows
 through the tag index, and which takes four times as long.
 
-The plain key index stays: it is a seventh of the size (1.8 MB), so ANDing a window with the
-text index (where the rows must be read anyway) reads fewer pages through it.
+The plain key index stays: it is a seventh of the size (1.8 MB), so ANDing a window
+with the text index (where the rows must be read anyway) reads fewer pages through it.
 
 Built inside the migration's transaction (not CONCURRENTLY): writes to the models'
 table wait while it builds, under a second per 100,000 models on the bench machine (0.4 s
