@@ -11,12 +11,14 @@ related objects cached on the instance, fields left out deferred); values writte
 prepared as Model.save() prepares them (each field's pre_save and get_db_prep_save).
 """
 
+import datetime
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
 import psycopg
+import psycopg.types.json
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.fields import ArrayField
@@ -164,6 +166,30 @@ def insert_params(obj: Model, fields: tuple[Field, ...]) -> list:
     sets auto_now(_add) timestamps on `obj`)."""
     db = transaction.get_connection()  # the thread's connection, not the proxy to it
     return [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+
+
+def json_record(obj: Model, fields: tuple[Field, ...]) -> psycopg.types.json.Jsonb:
+    """`obj`'s values for `fields` (prepared as insert_params prepares them) as one jsonb
+    object keyed by column, for `jsonb_populate_record(NULL::<table>, %s)`: a row of
+    many columns as one parameter. A statement of more than 50 parameters is parsed
+    again by psycopg on every run (it caches smaller ones), and one parameter each made
+    the registration's INSERT that long. PostgreSQL reads each value with its column
+    type's input function, as it reads a text parameter; timestamps keep their
+    microseconds (DjangoJSONEncoder would cut them to milliseconds)."""
+    db = transaction.get_connection()
+    row = {}
+    for f in fields:
+        value = f.pre_save(obj, True)
+        if isinstance(f, JSONField):
+            value = f.get_prep_value(value)
+            if f.encoder is not None:  # what the field would store, as plain JSON
+                value = json.loads(json.dumps(value, cls=f.encoder))
+        else:
+            value = f.get_db_prep_save(value, db)
+            if isinstance(value, datetime.datetime | datetime.date):
+                value = value.isoformat()
+        row[f.column] = value
+    return psycopg.types.json.Jsonb(row)
 
 
 def column_list(fields: tuple[Field, ...]) -> str:

@@ -16,7 +16,15 @@ from audit.services import event_append_sql, event_appended
 from ..artifacts import digest_and_size, safe_filename
 from ..audit_actions import Action
 from ..errors import Conflict
-from ..fixed_sql import column_list, insert_fields, insert_params, mark_saved, placeholders
+from ..fixed_sql import (
+    column_list,
+    fixed_cursor,
+    insert_fields,
+    insert_params,
+    json_record,
+    mark_saved,
+    placeholders,
+)
 from ..limits import check_length, check_markdown_sizes
 from ..models import (
     DataVersion,
@@ -244,10 +252,11 @@ def _next_number(model: RegisteredModel, framework: str) -> tuple[int, int | Non
         f"UPDATE {table} SET last_version_number = last_version_number + 1, "
         "latest_framework = %s, updated_at = %s WHERE id = %s"
     )
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
             cursor.execute(f"{update} RETURNING last_version_number", params)
             return cursor.fetchone()[0], None, None
+    with fixed_cursor() as cursor:  # prepared: parsing and planning it cost more than running it
         version_table = ModelVersion._meta.db_table
         cursor.execute(
             f"WITH n AS ({update} RETURNING id, last_version_number) "
@@ -283,12 +292,14 @@ def _insert_with_event(
     than PostgreSQL's work for it, so they all ride in one. The event's statement locks
     the audit chain's head until commit, as event_record's would; it is the last."""
     params = [version.pk, *insert_params(version, insert_fields(ModelVersion))]
-    params += insert_params(card, insert_fields(ModelCard, ("version_id",)))
+    params.append(json_record(card, insert_fields(ModelCard, ("version_id",))))
     fields = insert_fields(Metric, ("version_id",))
     rows = [insert_params(metric, fields) for metric in metrics]
     params += [[row[i] for row in rows] for i in range(len(fields))]  # one array per column
     event_sql, event_params = event_append_sql(event)
-    with connection.cursor() as cursor:
+    # Prepared, and short enough in parameters (the card's are one) for psycopg to keep
+    # its parsed form: parsing and planning it cost more than running it.
+    with fixed_cursor() as cursor:
         writes, select = _insert_with_event_sql()
         cursor.execute(f"{writes}, {event_sql} {select}", params + event_params)
         version_id, card_id, metric_ids, names, datasets, *event_row = cursor.fetchone()
@@ -310,6 +321,7 @@ def _insert_with_event_sql() -> tuple[str, str]:
     metric_fields = insert_fields(Metric, ("version_id",))
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in metric_fields)
     given = ", ".join(f"given.{connection.ops.quote_name(f.column)}" for f in metric_fields)
+    card_columns = ", ".join(f"r.{connection.ops.quote_name(f.column)}" for f in card_fields)
     # The audit event's CTEs (event_append_sql) go between the two parts, their
     # parameters last.
     writes = (
@@ -317,7 +329,8 @@ def _insert_with_event_sql() -> tuple[str, str]:
         f"(id, {column_list(version_fields)}) VALUES (%s, {placeholders(version_fields)}) "
         f"RETURNING id), c AS (INSERT INTO {ModelCard._meta.db_table} "
         f"(version_id, {column_list(card_fields)}) "
-        f"SELECT v.id, {placeholders(card_fields, typed=True)} FROM v RETURNING id), "
+        f"SELECT v.id, {card_columns} FROM v, "
+        f"jsonb_populate_record(NULL::{ModelCard._meta.db_table}, %s::jsonb) r RETURNING id), "
         f"given AS (SELECT * FROM unnest({arrays}) AS g({column_list(metric_fields)})), "
         f"m AS (INSERT INTO {Metric._meta.db_table} (version_id, {column_list(metric_fields)}) "
         f"SELECT v.id, {given} FROM v, given RETURNING id, name, dataset)"

@@ -91,6 +91,21 @@ def test_a_registration_inherits_the_newest_earlier_card(model, member):
     assert second.snapshot.created_at == second.created_at
 
 
+def test_the_inherited_card_is_stored_as_the_registration_holds_it(model, member):
+    """The card rides in the INSERT as one jsonb record (json_record): every column,
+    odd text and the timestamp's microseconds included, is stored as the snapshot
+    holds it."""
+    first = version_register(actor=member, model=model, label="1.0.0", framework="sklearn")
+    odd = 'Quotes " and \\ backslashes,\nnew lines, {"json": [1]}, é ✓ and $1 %s'
+    card_update(actor=member, card=first.card, sections={"intended_use": odd})
+    second = version_register(actor=member, model=model, label="2.0.0", framework="sklearn")
+    held = second.snapshot.card
+    stored = ModelCard.objects.get(version=second)
+    assert stored.intended_use == odd
+    assert _loaded(stored) == _loaded(held)
+    assert stored.updated_at.microsecond == held.updated_at.microsecond
+
+
 def test_metrics_written_with_the_version_are_the_rows_stored_under_their_ids(model, member):
     given = [
         {"name": "recall", "value": 0.5, "dataset": "test", "higher_is_better": True},

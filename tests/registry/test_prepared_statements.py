@@ -47,7 +47,8 @@ def test_nothing_is_prepared_when_the_setting_is_off(client, member, version, se
     client.force_login(member)
     page = _page(client, f"/models/{version.model.name}/")
     assert version.label in page
-    assert not any("registry_registeredmodel" in text for text in _prepared())
+    # (The fixture's registration prepared its own writes before the switch.)
+    assert not any("LOWER(" in text and "registry_registeredmodel" in text for text in _prepared())
 
 
 def test_a_rolled_back_block_leaves_prepared_reads_working(member, version):
@@ -59,3 +60,21 @@ def test_a_rolled_back_block_leaves_prepared_reads_working(member, version):
     # again on the next use.
     assert fetch_one(sql, [member.pk]) == (member.username,)
     assert any(text == sql.replace("%s", "$1") for text in _prepared())
+
+
+def test_a_registrations_writes_are_prepared_and_survive_a_refused_one(member, model):
+    from registry.errors import Conflict
+    from registry.models import ModelVersion
+    from registry.services import version_register
+
+    version_register(actor=member, model=model, label="1.0.0", framework="sklearn")
+    version_register(actor=member, model=model, label="1.1.0", framework="sklearn")
+    prepared = _prepared()
+    assert any(t.startswith("WITH n AS (UPDATE") for t in prepared)  # the number
+    assert any("INSERT INTO registry_modelversion" in t for t in prepared)  # all the rows
+    with pytest.raises(Conflict):  # the label clash rolls the registration back
+        version_register(actor=member, model=model, label="1.1.0", framework="sklearn")
+    third = version_register(actor=member, model=model, label="1.2.0", framework="sklearn")
+    assert third.number == 3
+    stored = ModelVersion.objects.filter(model=model).order_by("number")
+    assert [(v.number, v.label) for v in stored] == [(1, "1.0.0"), (2, "1.1.0"), (3, "1.2.0")]
